@@ -1,0 +1,58 @@
+"""Pure models and protocols: the agent spec, calls, decisions, runs, events, the store port.
+
+No I/O here beyond reading a spec file; no database driver is ever imported.
+"""
+
+from warden.core.calls import CallInput, RunState, arguments_hash, canonical_json
+from warden.core.clock import Clock, FakeClock, SystemClock
+from warden.core.decisions import RULES, Decision, RuleHit, RuleMode, Verdict
+from warden.core.runs import (
+    ApprovalRequest,
+    ApprovalStatus,
+    Handoff,
+    KillSwitchState,
+    ModelCallRecord,
+    RunDetail,
+    RunFilter,
+    RunMode,
+    RunRecord,
+    RunStatus,
+    ToolCallRecord,
+    ToolCallStatus,
+)
+from warden.core.spec import Access, AgentSpec, ToolSpec
+from warden.core.spec_loader import load_spec, parse_spec
+from warden.core.store import Store
+
+__all__ = [
+    "RULES",
+    "Access",
+    "AgentSpec",
+    "ApprovalRequest",
+    "ApprovalStatus",
+    "CallInput",
+    "Clock",
+    "Decision",
+    "FakeClock",
+    "Handoff",
+    "KillSwitchState",
+    "ModelCallRecord",
+    "RuleHit",
+    "RuleMode",
+    "RunDetail",
+    "RunFilter",
+    "RunMode",
+    "RunRecord",
+    "RunState",
+    "RunStatus",
+    "Store",
+    "SystemClock",
+    "ToolCallRecord",
+    "ToolCallStatus",
+    "ToolSpec",
+    "Verdict",
+    "arguments_hash",
+    "canonical_json",
+    "load_spec",
+    "parse_spec",
+]

@@ -1,0 +1,436 @@
+"""The agent spec (``apiVersion: warden/v1``, ``kind: Agent``): the single source of truth.
+
+Everything reads it: the policy engine, budgets, escalation, and (later) the rollout
+controller, kill criteria, readiness review and alert routing. Unknown keys are errors,
+never ignored (``extra="forbid"`` everywhere).
+
+Shape (YAML)::
+
+    apiVersion: warden/v1
+    kind: Agent
+    metadata: {name, version, owner, backup_owner, runbook, description}
+    spec:
+      scope: "..."            # plain words; the readiness review wants <= 200
+      out_of_scope: [...]
+      tools: {NAME: ToolSpec}
+      budgets: {per_run: {...}, per_day: {...}}
+      escalation: {queue, on: [...], confidence_threshold}
+      policy: {mode, rules: {RULE: enforce|advisory}, ...}
+      slos / kill_criteria / rollout / review / oncall
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+import cel  # pyright: ignore[reportMissingTypeStubs]
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from warden.core.decisions import RULES, RuleMode
+
+__all__ = [
+    "Access",
+    "AgentBody",
+    "AgentSpec",
+    "ArgumentConstraint",
+    "Budgets",
+    "DailyBudget",
+    "Escalation",
+    "EscalationTrigger",
+    "FlowAction",
+    "KillCriterion",
+    "Metadata",
+    "OnCall",
+    "OnCallChannel",
+    "PolicySettings",
+    "RateLimit",
+    "Review",
+    "Rollout",
+    "RolloutStage",
+    "RuleMode",
+    "RunBudget",
+    "Slo",
+    "ToolSpec",
+]
+
+_NAME = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        populate_by_name=True,
+        str_strip_whitespace=True,
+    )
+
+
+class Access(StrEnum):
+    """What an agent may do with a tool."""
+
+    READ = "read"
+    """Runs freely; has no side effects. Executed in shadow mode."""
+    WRITE = "write"
+    """Has side effects. Runs when the policy allows; proposed, not executed, in shadow mode."""
+    APPROVAL = "approval"
+    """Has side effects and needs a human's approval on every call."""
+    BLOCKED = "blocked"
+    """Never runs for this agent, whatever the arguments."""
+
+
+class FlowAction(StrEnum):
+    """What an information-flow rule does when it fires."""
+
+    REQUIRE_APPROVAL = "require_approval"
+    DENY = "deny"
+
+
+class ArgumentConstraint(_Strict):
+    """Constraints on one argument of a tool. All given constraints must hold."""
+
+    enum: list[str | int | float | bool] | None = None
+    """The value must be one of these, exactly."""
+    pattern: str | None = None
+    """Regular expression (Python ``re``) the whole string value must match."""
+    min: float | None = None
+    """Smallest allowed numeric value (inclusive)."""
+    max: float | None = None
+    """Largest allowed numeric value (inclusive)."""
+    max_length: Annotated[int, Field(ge=0)] | None = None
+    """Longest allowed string (characters) or list (items)."""
+    allow: list[str] | None = None
+    """Allow-list of glob patterns (``fnmatch``), e.g. ``"*@example.com"``."""
+    required: bool = False
+    """The argument must be present in every call."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> Self:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+
+class RateLimit(_Strict):
+    """How often a tool may be called."""
+
+    per_run: Annotated[int, Field(ge=0)] | None = None
+    """Most calls of this tool in one run."""
+    per_minute: Annotated[int, Field(ge=0)] | None = None
+    """Most calls of this tool per agent in any 60-second window (seconds, sliding)."""
+
+
+class ToolSpec(_Strict):
+    """One tool the agent may see, and what it may do with it."""
+
+    access: Access
+    """read | write | approval | blocked."""
+    description: str = ""
+    """What the tool does, in plain words (shown to reviewers)."""
+    idempotent: bool = False
+    """Calling it twice with the same idempotency key applies once; safe to retry."""
+    arguments: dict[str, ArgumentConstraint] = Field(default_factory=dict)
+    """Constraints per argument name."""
+    approval_when: str | None = None
+    """CEL expression over the arguments; when true the call needs approval (``amount > 100``)."""
+    rate_limit: RateLimit | None = None
+    """Call-rate limits."""
+    untrusted_output: bool = False
+    """Its results may carry text a third party wrote (web pages, emails): injection risk."""
+    egress: bool = False
+    """It sends data outside the organisation (email, payments, HTTP)."""
+    provenance: list[str] = Field(default_factory=list)
+    """Arguments (recipient, account, URL) whose values must come from trusted content."""
+    timeout_s: Annotated[float, Field(gt=0)] | None = None
+    """Per-call timeout in seconds; none means no timeout."""
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    """Attempts for idempotent or read tools (1 = no retry). Backoff is exponential + jitter."""
+
+    @field_validator("approval_when")
+    @classmethod
+    def _cel_compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                cel.compile(v)  # pyright: ignore[reportUnknownMemberType]
+            except Exception as exc:
+                first = str(exc).splitlines()[0]
+                raise ValueError(f"approval_when is not a valid CEL expression: {first}") from exc
+        return v
+
+    @property
+    def has_side_effects(self) -> bool:
+        """True for write and approval tools (not executed in shadow mode)."""
+        return self.access in (Access.WRITE, Access.APPROVAL)
+
+    @property
+    def retryable(self) -> bool:
+        """True when a failed call may be retried: read tools and idempotent tools."""
+        return self.idempotent or self.access is Access.READ
+
+
+class RunBudget(_Strict):
+    """Limits for one run. ``None`` means no limit."""
+
+    max_steps: Annotated[int, Field(ge=1)] | None = None
+    """Tool calls plus model calls."""
+    max_tool_calls: Annotated[int, Field(ge=1)] | None = None
+    """Tool calls, whatever their decision."""
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    """Input plus output tokens over all model calls."""
+    max_cost_usd: Annotated[float, Field(gt=0)] | None = None
+    """Model cost in USD."""
+    max_wall_clock_s: Annotated[float, Field(gt=0)] | None = None
+    """Seconds from run start."""
+
+
+class DailyBudget(_Strict):
+    """Limits per agent per UTC day. ``None`` means no limit."""
+
+    max_cost_usd: Annotated[float, Field(gt=0)] | None = None
+    """Model cost in USD over all runs started that day."""
+    max_runs: Annotated[int, Field(ge=1)] | None = None
+    """Runs started that day."""
+
+
+class Budgets(_Strict):
+    """Spending limits."""
+
+    per_run: RunBudget = Field(default_factory=RunBudget)
+    per_day: DailyBudget = Field(default_factory=DailyBudget)
+
+    @property
+    def is_set(self) -> bool:
+        """True when at least one limit is set."""
+        return any(v is not None for v in self.per_run.model_dump().values()) or any(
+            v is not None for v in self.per_day.model_dump().values()
+        )
+
+
+class EscalationTrigger(StrEnum):
+    """Conditions that hand a run to humans automatically."""
+
+    LOW_CONFIDENCE = "low_confidence"
+    BUDGET_EXCEEDED = "budget_exceeded"
+    POLICY_DENIED = "policy_denied"
+    TOOL_FAILED = "tool_failed"
+    APPROVAL_TIMEOUT = "approval_timeout"
+
+
+class Escalation(_Strict):
+    """Where runs go when the agent should not finish them alone."""
+
+    queue: Annotated[str, Field(min_length=1)]
+    """Named human queue that receives handoff packets, e.g. ``tier1-humans``."""
+    on: list[EscalationTrigger] = Field(
+        default_factory=lambda: [
+            EscalationTrigger.LOW_CONFIDENCE,
+            EscalationTrigger.BUDGET_EXCEEDED,
+            EscalationTrigger.TOOL_FAILED,
+            EscalationTrigger.APPROVAL_TIMEOUT,
+        ]
+    )
+    """Which conditions escalate (the others end the run ``failed`` or ``blocked``)."""
+    confidence_threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+    """Below this model confidence, ``run.check_confidence`` escalates."""
+
+
+class PolicySettings(_Strict):
+    """How the policy engine behaves for this agent."""
+
+    mode: RuleMode = RuleMode.ENFORCE
+    """Default mode of every rule; ``advisory`` is audit-only for the whole agent."""
+    rules: dict[str, RuleMode] = Field(default_factory=dict)
+    """Per-rule mode overrides, e.g. ``{provenance: advisory}``."""
+    untrusted_egress: FlowAction = FlowAction.REQUIRE_APPROVAL
+    """After a result from an ``untrusted_output`` tool, what an ``egress`` call gets."""
+    provenance: FlowAction = FlowAction.REQUIRE_APPROVAL
+    """What a call gets when a ``provenance`` argument is not found in trusted content."""
+    max_write_calls_per_run: Annotated[int, Field(ge=0)] | None = None
+    """Blast radius: most write/approval calls one run may make."""
+    max_repeated_calls: Annotated[int, Field(ge=2)] = 3
+    """Loop detection: the same tool with the same arguments this many times is denied."""
+    approval_timeout_s: Annotated[float, Field(gt=0)] = 900.0
+    """Seconds a run waits for an approval decision before it escalates."""
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, v: dict[str, RuleMode]) -> dict[str, RuleMode]:
+        unknown = sorted(set(v) - set(RULES))
+        if unknown:
+            raise ValueError(f"unknown rule(s) {unknown}; known rules: {sorted(RULES)}")
+        return v
+
+    def mode_of(self, rule: str) -> RuleMode:
+        """Return the mode of ``rule``: its override, else the agent's default mode."""
+        return self.rules.get(rule, self.mode)
+
+
+class Slo(_Strict):
+    """A service-level objective (filled in by the rollout issue)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    metric: Literal["success_rate", "latency_p95_s", "escalation_rate", "error_rate"]
+    objective: float
+    """Target value: a ratio in [0, 1] for rates, seconds for latency."""
+    window_days: Annotated[int, Field(ge=1, le=90)] = 30
+
+
+class KillCriterion(_Strict):
+    """A pre-agreed condition that stops the agent (evaluated by the rollout issue)."""
+
+    metric: Literal[
+        "error_rate",
+        "escalation_rate",
+        "policy_denial_rate",
+        "tool_failure_rate",
+        "cost_per_completed_usd",
+        "latency_p95_s",
+        "shadow_agreement",
+    ]
+    threshold: float
+    window_s: Annotated[float, Field(gt=0)] = 3600.0
+    """Window length in seconds."""
+    min_samples: Annotated[int, Field(ge=1)] = 50
+    action: Literal["pause", "rollback", "page"] = "pause"
+    mode: RuleMode = RuleMode.ADVISORY
+
+
+class RolloutStage(_Strict):
+    """Gate of one rollout stage."""
+
+    min_runs: Annotated[int, Field(ge=0)] = 200
+    min_agreement: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_days: Annotated[float, Field(ge=0)] = 0
+    traffic: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Share of routing keys sent to the agent (canary)."""
+
+
+class Rollout(_Strict):
+    """Rollout plan: shadow, then canary, then live."""
+
+    shadow: RolloutStage | None = None
+    canary: RolloutStage | None = None
+    stability_window_days: Annotated[int, Field(ge=0)] = 90
+    fallback: Literal["human_queue"] | str = "human_queue"
+    """Where runs outside the canary slice go: ``human_queue`` or an earlier version."""
+
+
+class Review(_Strict):
+    """Human review of a sample of runs."""
+
+    sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    queue: str | None = None
+
+
+class OnCallChannel(_Strict):
+    """Where pages go."""
+
+    type: Literal["webhook", "pagerduty", "email"]
+    target: Annotated[str, Field(min_length=1)]
+    """URL for webhooks; routing key for PagerDuty Events API v2; address for email."""
+
+
+class OnCall(_Strict):
+    """Who is paged, and how."""
+
+    channels: list[OnCallChannel] = Field(default_factory=list)
+
+
+class Metadata(_Strict):
+    """Who the agent is and who answers for it."""
+
+    name: Annotated[str, Field(pattern=_NAME)]
+    """Stable agent name: lowercase letters, digits, ``.``, ``_``, ``-``."""
+    version: Annotated[str, Field(min_length=1)]
+    """The owner's version label, e.g. ``1.4.0``."""
+    owner: Annotated[str, Field(min_length=1)]
+    """The accountable person (email or handle)."""
+    backup_owner: Annotated[str, Field(min_length=1)]
+    """Who answers when the owner is away."""
+    runbook: Annotated[str, Field(min_length=1)]
+    """URL or repository path of the runbook the on-call person follows."""
+    description: str = ""
+    """One line on what the agent is for."""
+
+
+class AgentBody(_Strict):
+    """The charter itself."""
+
+    scope: Annotated[str, Field(min_length=1)]
+    """What the agent does, in plain words (the readiness review wants <= 200 words)."""
+    out_of_scope: list[str] = Field(default_factory=list)
+    """What it must never do, in plain words."""
+    tools: dict[str, ToolSpec] = Field(default_factory=dict)
+    """Every tool the agent may see. A tool not listed here is denied."""
+    budgets: Budgets = Field(default_factory=Budgets)
+    escalation: Escalation | None = None
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    slos: list[Slo] = Field(default_factory=list)
+    kill_criteria: list[KillCriterion] = Field(default_factory=list)
+    rollout: Rollout | None = None
+    review: Review | None = None
+    oncall: OnCall | None = None
+
+    @field_validator("tools")
+    @classmethod
+    def _tool_names(cls, v: dict[str, ToolSpec]) -> dict[str, ToolSpec]:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}", name):
+                raise ValueError(f"tool name {name!r} must be an identifier")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        for name, tool in self.tools.items():
+            declared = set(tool.arguments)
+            if declared:
+                missing = [a for a in tool.provenance if a not in declared]
+                if missing:
+                    raise ValueError(
+                        f"tools.{name}.provenance names {missing}, which are not in "
+                        f"tools.{name}.arguments"
+                    )
+        return self
+
+
+class AgentSpec(_Strict):
+    """A whole agent spec document."""
+
+    api_version: Literal["warden/v1"] = Field(alias="apiVersion")
+    """Always ``warden/v1``."""
+    kind: Literal["Agent"]
+    """Always ``Agent``."""
+    metadata: Metadata
+    spec: AgentBody
+
+    @property
+    def name(self) -> str:
+        """The agent's name (``metadata.name``)."""
+        return self.metadata.name
+
+    def tool(self, name: str) -> ToolSpec | None:
+        """Return the spec of tool ``name``, or None when the spec does not list it."""
+        return self.spec.tools.get(name)
+
+    def content_hash(self) -> str:
+        """SHA-256 (hex) of the normalised spec as canonical JSON; equal specs, equal hash."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def canonical_json(self) -> str:
+        """The normalised spec as JSON with sorted keys and no whitespace."""
+        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
