@@ -1,0 +1,465 @@
+"""``SqlStore``: the ``Store`` port on SQLAlchemy 2, for SQLite (WAL) and PostgreSQL.
+
+Writes of run records arrive in batches (``apply``) and are upserts keyed by ids, so a
+batch replayed from the spool has the same effect as once. A run in a terminal state is
+never moved back to ``running`` by a late or replayed record.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from warden.core.decisions import Decision
+from warden.core.events import (
+    Event,
+    HandoffCreated,
+    IdempotencyRecorded,
+    ModelCallRecorded,
+    RunHeartbeat,
+    RunRecorded,
+    ToolCallRecorded,
+)
+from warden.core.runs import (
+    ApprovalRequest,
+    ApprovalStatus,
+    Handoff,
+    IdempotencyRecord,
+    KillSwitchState,
+    ModelCallRecord,
+    RunDetail,
+    RunFilter,
+    RunRecord,
+    RunStatus,
+    SpecVersion,
+    ToolCallRecord,
+)
+from warden.errors import NotFoundError, RunStateError, StoreConfigError, StoreUnavailable
+from warden.store import tables as t
+
+__all__ = ["SqlStore", "migrate"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config() -> Config:
+    cfg = Config(str(_MIGRATIONS / "alembic.ini"))
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when it is there).
+
+    Raises:
+        StoreUnavailable: The database cannot be reached.
+    """
+    cfg = _alembic_config()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    try:
+        with engine.begin() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise StoreUnavailable(f"cannot migrate the store: {exc.orig}") from exc
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+class SqlStore:
+    """The store on a SQLAlchemy engine.
+
+    Args:
+        url: SQLAlchemy URL: ``sqlite:///path/warden.db`` or
+            ``postgresql+psycopg://user@host/db``.
+        auto_migrate: Run Alembic migrations to head when opening (default True).
+
+    Raises:
+        StoreConfigError: The URL is not a supported database.
+        StoreUnavailable: The database cannot be reached while migrating.
+    """
+
+    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
+        try:
+            parsed = sa.make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise StoreConfigError(f"not a database URL: {url!r}") from exc
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise StoreConfigError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        self.url = parsed
+        self.dialect = backend
+        if backend == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(parsed, connect_args={"timeout": 10})
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(
+                parsed, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                connect_args={"connect_timeout": 5},
+            )
+        if auto_migrate:
+            migrate(self.engine)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, sa.exc.InterfaceError) as exc:
+            raise StoreUnavailable(f"store unreachable: {exc.orig}") from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(f"store connection lost: {exc.orig}") from exc
+            raise
+
+    def _insert(self, table: sa.Table) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _upsert(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: list[dict[str, Any]],
+        keys: Sequence[str],
+        *,
+        update: bool = True,
+        where: Callable[[Any], Any] | None = None,
+    ) -> None:
+        if not rows:
+            return
+        stmt = self._insert(table)
+        if update:
+            cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_=cols,
+                where=where(table) if where is not None else None,
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(stmt, rows)
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the database cannot be reached."""
+        with self._tx() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self.engine.dispose()
+
+    # -- batched records ------------------------------------------------------------------
+
+    def apply(self, events: Sequence[Event]) -> None:
+        """Apply a batch of events in one transaction (upserts; safe to replay)."""
+        runs: dict[str, dict[str, Any]] = {}
+        tools: dict[tuple[str, int], dict[str, Any]] = {}
+        models: dict[tuple[str, int], dict[str, Any]] = {}
+        handoffs: list[dict[str, Any]] = []
+        keys: list[dict[str, Any]] = []
+        beats: list[RunHeartbeat] = []
+        for ev in events:
+            if isinstance(ev, RunRecorded):
+                prev = runs.get(ev.run.id)
+                # Within a batch the last record wins, but never terminal -> running.
+                if prev is None or prev["status"] == RunStatus.RUNNING.value:
+                    runs[ev.run.id] = ev.run.model_dump(mode="json") | _times(ev.run)
+            elif isinstance(ev, ToolCallRecorded):
+                tools[(ev.call.run_id, ev.call.seq)] = _tool_row(ev.call)
+            elif isinstance(ev, ModelCallRecorded):
+                models[(ev.call.run_id, ev.call.seq)] = ev.call.model_dump(mode="json") | {
+                    "at": ev.call.at
+                }
+            elif isinstance(ev, HandoffCreated):
+                handoffs.append(ev.handoff.model_dump(mode="json") | {"created_at": ev.handoff.created_at})
+            elif isinstance(ev, IdempotencyRecorded):
+                keys.append(ev.record.model_dump(mode="json") | {"created_at": ev.record.created_at})
+            else:
+                beats.append(ev)
+        with self._tx() as conn:
+            self._upsert(
+                conn, t.runs, list(runs.values()), ["id"],
+                where=lambda tbl: tbl.c.status == RunStatus.RUNNING.value,
+            )
+            self._upsert(conn, t.tool_calls, list(tools.values()), ["run_id", "seq"])
+            self._upsert(conn, t.model_calls, list(models.values()), ["run_id", "seq"])
+            self._upsert(conn, t.handoffs, handoffs, ["id"], update=False)
+            self._upsert(conn, t.idempotency_keys, keys, ["key"], update=False)
+            for beat in beats:
+                conn.execute(
+                    sa.update(t.runs)
+                    .where(t.runs.c.id.in_(beat.run_ids))
+                    .where(t.runs.c.status == RunStatus.RUNNING.value)
+                    .values(heartbeat_at=beat.at)
+                )
+
+    # -- spec versions --------------------------------------------------------------------
+
+    def save_spec_version(self, version: SpecVersion) -> SpecVersion:
+        """Store a spec version unless that content hash is stored; return the stored one."""
+        with self._tx() as conn:
+            self._upsert(
+                conn, t.spec_versions,
+                [version.model_dump(mode="json") | {"created_at": version.created_at}],
+                ["agent", "content_hash"], update=False,
+            )
+        stored = self.get_spec_version(version.agent, version.content_hash)
+        assert stored is not None
+        return stored
+
+    def get_spec_version(self, agent: str, content_hash: str) -> SpecVersion | None:
+        """The stored version of ``agent`` with ``content_hash``, or None."""
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(t.spec_versions).where(
+                    t.spec_versions.c.agent == agent, t.spec_versions.c.content_hash == content_hash
+                )
+            ).mappings().first()
+        return SpecVersion.model_validate(dict(row)) if row else None
+
+    # -- kill switch ----------------------------------------------------------------------
+
+    def get_kill_switch(self, agent: str) -> KillSwitchState:
+        """The kill switch of ``agent``; disengaged when never set."""
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(t.kill_switches).where(t.kill_switches.c.agent == agent)
+            ).mappings().first()
+        return KillSwitchState.model_validate(dict(row)) if row else KillSwitchState(agent=agent)
+
+    def set_kill_switch(
+        self, agent: str, *, engaged: bool, reason: str, actor: str, at: datetime
+    ) -> KillSwitchState:
+        """Engage or release; setting the state it already has changes nothing (idempotent).
+
+        Every real change is kept in ``kill_switch_events`` with actor, reason and time.
+        """
+        with self._tx() as conn:
+            current = conn.execute(
+                sa.select(t.kill_switches.c.engaged).where(t.kill_switches.c.agent == agent)
+            ).scalar()
+            if current is None or bool(current) != engaged:
+                row = {"agent": agent, "engaged": engaged, "reason": reason, "actor": actor,
+                       "changed_at": at}
+                self._upsert(conn, t.kill_switches, [row], ["agent"])
+                conn.execute(
+                    sa.insert(t.kill_switch_events).values(
+                        agent=agent, engaged=engaged, reason=reason, actor=actor, at=at
+                    )
+                )
+        return self.get_kill_switch(agent)
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunDetail | None:
+        """A run with its tool calls, model calls, approvals and handoffs (step order)."""
+        with self._tx() as conn:
+            row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
+            if row is None:
+                return None
+            tcs = conn.execute(
+                sa.select(t.tool_calls).where(t.tool_calls.c.run_id == run_id).order_by("seq")
+            ).mappings().all()
+            mcs = conn.execute(
+                sa.select(t.model_calls).where(t.model_calls.c.run_id == run_id).order_by("seq")
+            ).mappings().all()
+            aps = conn.execute(
+                sa.select(t.approvals).where(t.approvals.c.run_id == run_id).order_by("created_at")
+            ).mappings().all()
+            hos = conn.execute(
+                sa.select(t.handoffs).where(t.handoffs.c.run_id == run_id).order_by("created_at")
+            ).mappings().all()
+        return RunDetail(
+            run=RunRecord.model_validate(dict(row)),
+            tool_calls=[_tool_record(dict(r)) for r in tcs],
+            model_calls=[ModelCallRecord.model_validate(dict(r)) for r in mcs],
+            approvals=[ApprovalRequest.model_validate(dict(r)) for r in aps],
+            handoffs=[Handoff.model_validate(dict(r)) for r in hos],
+        )
+
+    def list_runs(self, where: RunFilter) -> list[RunRecord]:
+        """Runs matching ``where``, newest first, at most ``where.limit``."""
+        q = sa.select(t.runs).order_by(t.runs.c.started_at.desc(), t.runs.c.id).limit(where.limit)
+        if where.agent is not None:
+            q = q.where(t.runs.c.agent == where.agent)
+        if where.status is not None:
+            q = q.where(t.runs.c.status == where.status.value)
+        if where.mode is not None:
+            q = q.where(t.runs.c.mode == where.mode.value)
+        if where.since is not None:
+            q = q.where(t.runs.c.started_at >= where.since)
+        with self._tx() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [RunRecord.model_validate(dict(r)) for r in rows]
+
+    def daily_usage(self, agent: str, since: datetime) -> tuple[int, float]:
+        """``(runs started, model cost USD)`` of ``agent`` since ``since``."""
+        q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(t.runs.c.cost_usd), 0.0)).where(
+            t.runs.c.agent == agent, t.runs.c.started_at >= since
+        )
+        with self._tx() as conn:
+            count, cost = conn.execute(q).one()
+        return int(count), float(cost)
+
+    def mark_interrupted(self, stale_before: datetime, at: datetime) -> list[str]:
+        """End as ``interrupted`` each running run whose heartbeat is older than ``stale_before``."""
+        stale = sa.and_(
+            t.runs.c.status == RunStatus.RUNNING.value,
+            sa.func.coalesce(t.runs.c.heartbeat_at, t.runs.c.started_at) < stale_before,
+        )
+        with self._tx() as conn:
+            ids = list(conn.execute(sa.select(t.runs.c.id).where(stale)).scalars())
+            if ids:
+                conn.execute(
+                    sa.update(t.runs)
+                    .where(t.runs.c.id.in_(ids), t.runs.c.status == RunStatus.RUNNING.value)
+                    .values(
+                        status=RunStatus.INTERRUPTED.value,
+                        ended_at=at,
+                        reason="The process running it stopped sending heartbeats "
+                        "(crashed or was killed) before the run finished.",
+                        error_code="run.interrupted",
+                    )
+                )
+                conn.execute(
+                    sa.update(t.approvals)
+                    .where(
+                        t.approvals.c.run_id.in_(ids),
+                        t.approvals.c.status == ApprovalStatus.PENDING.value,
+                    )
+                    .values(status=ApprovalStatus.CANCELLED.value, decided_at=at,
+                            decided_by="warden", decision_reason="run interrupted")
+                )
+        return ids
+
+    # -- approvals ------------------------------------------------------------------------
+
+    def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
+        """Insert a pending approval request."""
+        row = request.model_dump(mode="json") | {
+            k: getattr(request, k) for k in ("created_at", "expires_at", "decided_at")
+        }
+        with self._tx() as conn:
+            conn.execute(sa.insert(t.approvals).values(**row))
+        return request
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """One approval request, or None."""
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(t.approvals).where(t.approvals.c.id == approval_id)
+            ).mappings().first()
+        return ApprovalRequest.model_validate(dict(row)) if row else None
+
+    def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
+        """Approval requests, oldest first."""
+        q = sa.select(t.approvals).order_by(t.approvals.c.created_at, t.approvals.c.id)
+        if status is not None:
+            q = q.where(t.approvals.c.status == status.value)
+        with self._tx() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [ApprovalRequest.model_validate(dict(r)) for r in rows]
+
+    def decide_approval(
+        self,
+        approval_id: str,
+        *,
+        status: ApprovalStatus,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> ApprovalRequest:
+        """Decide a pending request (compare-and-set: exactly one decision wins).
+
+        Raises:
+            NotFoundError: No such request.
+            RunStateError: It is no longer pending.
+        """
+        if status is ApprovalStatus.PENDING:
+            raise ValueError("a decision cannot be 'pending'")
+        with self._tx() as conn:
+            res = conn.execute(
+                sa.update(t.approvals)
+                .where(
+                    t.approvals.c.id == approval_id,
+                    t.approvals.c.status == ApprovalStatus.PENDING.value,
+                )
+                .values(status=status.value, decided_by=actor, decision_reason=reason, decided_at=at)
+            )
+            changed = res.rowcount
+        current = self.get_approval(approval_id)
+        if current is None:
+            raise NotFoundError(f"no approval request {approval_id!r}")
+        if changed == 0:
+            raise RunStateError(
+                f"approval {approval_id} is already {current.status.value} "
+                f"(by {current.decided_by or 'warden'})"
+            )
+        return current
+
+    # -- handoffs, idempotency ------------------------------------------------------------
+
+    def list_handoffs(self, queue: str | None = None) -> list[Handoff]:
+        """Handoff packets, newest first."""
+        q = sa.select(t.handoffs).order_by(t.handoffs.c.created_at.desc())
+        if queue is not None:
+            q = q.where(t.handoffs.c.queue == queue)
+        with self._tx() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [Handoff.model_validate(dict(r)) for r in rows]
+
+    def get_idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The result of a write applied under ``key``, or None."""
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(t.idempotency_keys).where(t.idempotency_keys.c.key == key)
+            ).mappings().first()
+        return IdempotencyRecord.model_validate(dict(row)) if row else None
+
+
+def _times(run: RunRecord) -> dict[str, Any]:
+    return {"started_at": run.started_at, "ended_at": run.ended_at, "heartbeat_at": run.heartbeat_at}
+
+
+def _tool_row(call: ToolCallRecord) -> dict[str, Any]:
+    row = call.model_dump(mode="json")
+    row["started_at"] = call.started_at
+    row["ended_at"] = call.ended_at
+    return row
+
+
+def _tool_record(row: dict[str, Any]) -> ToolCallRecord:
+    decision = row.get("decision")
+    if decision is not None:
+        row["decision"] = Decision.model_validate(decision)
+    return ToolCallRecord.model_validate(row)
+
+
+def default_sqlite_url(root: str | os.PathLike[str] = ".warden") -> str:
+    """``sqlite:///<root>/warden.db``, the default store location."""
+    return f"sqlite:///{Path(root) / 'warden.db'}"
