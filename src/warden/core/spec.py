@@ -261,7 +261,7 @@ class PolicySettings(_Strict):
     """What a call gets when a ``provenance`` argument is not found in trusted content."""
     max_write_calls_per_run: Annotated[int, Field(ge=0)] | None = None
     """Blast radius: most write/approval calls one run may make."""
-    max_repeated_calls: Annotated[int, Field(ge=2)] = 3
+    max_repeated_calls: Annotated[int, Field(ge=2)] = 5
     """Loop detection: the same tool with the same arguments this many times is denied."""
     approval_timeout_s: Annotated[float, Field(gt=0)] = 900.0
     """Seconds a run waits for an approval decision before it escalates."""

@@ -1,0 +1,104 @@
+"""Approval requests: a call that needs a person waits for one, bound to its exact arguments.
+
+The request is stored with the hash of the tool name and arguments; only a decision on
+that request releases this call, so a changed argument needs a new approval. While it
+waits, the run polls the store for the decision and the kill switch (a kill pre-empts the
+wait and ends the run ``killed``). No decision before the spec's ``approval_timeout_s``
+expires the request and raises ``ApprovalTimeout`` (the run escalates). Decisions are made
+with ``warden approvals approve|deny ID`` (or later the API), from any process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from warden.core.runs import ApprovalRequest, ApprovalStatus, ToolCallStatus
+from warden.errors import (
+    ApprovalDenied,
+    ApprovalTimeout,
+    KillSwitchEngaged,
+    RunStateError,
+    StoreUnavailable,
+)
+from warden.runtime.interceptors import CallContext
+
+__all__ = ["wait_for_approval"]
+
+
+def wait_for_approval(ctx: CallContext) -> ApprovalRequest:
+    """Create an approval request for ``ctx``'s call and wait for its decision.
+
+    Returns:
+        The approved request.
+
+    Raises:
+        ApprovalDenied: A person denied it.
+        ApprovalTimeout: Nobody decided within ``policy.approval_timeout_s`` seconds.
+        KillSwitchEngaged: The kill switch was flipped while waiting.
+        StoreUnavailable: The request could not be stored (the call does not run).
+    """
+    run = ctx.run
+    gov = run.governor
+    clock = gov.clock
+    assert ctx.decision is not None
+    now = clock.now()
+    timeout_s = run.spec.spec.policy.approval_timeout_s
+    request = ApprovalRequest(
+        id=f"apr_{uuid.uuid4().hex[:16]}",
+        run_id=run.id,
+        agent=run.spec.name,
+        seq=ctx.call.seq,
+        tool=ctx.call.tool,
+        arguments=ctx.tool.arguments_as_json(ctx.call.arguments) if ctx.tool else ctx.call.arguments,
+        args_hash=ctx.call.args_hash,
+        rule=ctx.decision.rule,
+        reason=ctx.decision.reason,
+        created_at=now,
+        expires_at=now + timedelta(seconds=timeout_s),
+    )
+    ctx.status = ToolCallStatus.NOT_RUN
+    gov.recorder.flush()  # the run and its steps so far are visible to the approver
+    gov.store.create_approval(request)
+    ctx.approval_id = request.id
+    run.emit_progress(ctx, waiting=True)
+    while True:
+        try:
+            run.kill_switch.check(fresh=True)
+        except KillSwitchEngaged:
+            _close(ctx, request.id, ApprovalStatus.CANCELLED, "kill switch engaged")
+            ctx.status = ToolCallStatus.KILLED
+            raise
+        current = gov.store.get_approval(request.id)
+        if current is not None and current.status is not ApprovalStatus.PENDING:
+            return _settle(ctx, current)
+        if clock.now() >= request.expires_at:
+            _close(ctx, request.id, ApprovalStatus.EXPIRED, f"no decision in {timeout_s:g} s")
+            latest = gov.store.get_approval(request.id)
+            if latest is not None and latest.status is not ApprovalStatus.EXPIRED:
+                return _settle(ctx, latest)  # decided in the last instant
+            raise ApprovalTimeout(
+                f"{ctx.call.tool}: nobody approved or denied the request within {timeout_s:g} s"
+            )
+        clock.sleep(gov.approval_poll_s)
+
+
+def _settle(ctx: CallContext, request: ApprovalRequest) -> ApprovalRequest:
+    if request.args_hash != ctx.call.args_hash:  # defensive: never release other arguments
+        raise ApprovalDenied(ctx.call.tool, "approval", "the approval was for other arguments.")
+    if request.status is ApprovalStatus.APPROVED:
+        return request
+    ctx.status = ToolCallStatus.DENIED
+    who = request.decided_by or "a person"
+    why = request.decision_reason or "no reason given"
+    raise ApprovalDenied(ctx.call.tool, "approval", f"{who} denied the request: {why}.")
+
+
+def _close(ctx: CallContext, approval_id: str, status: ApprovalStatus, reason: str) -> None:
+    gov = ctx.run.governor
+    try:
+        gov.store.decide_approval(
+            approval_id, status=status, actor="warden", reason=reason, at=gov.clock.now()
+        )
+    except (RunStateError, StoreUnavailable):
+        pass  # already decided, or unreachable: the run ends either way

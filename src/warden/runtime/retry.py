@@ -1,0 +1,80 @@
+"""Retries with exponential backoff and jitter (tenacity) for tools safe to retry.
+
+Only read tools and tools marked ``idempotent`` are retried (a write retried without an
+idempotency key could apply twice). Up to the tool's ``max_attempts``; waits grow
+exponentially from ``INITIAL_WAIT_S`` with random jitter up to ``MAX_WAIT_S`` (AWS
+Architecture Blog, "Exponential Backoff and Jitter", 2015). The kill switch is checked
+before every retry, and waits use the injected clock. Errors that retrying cannot fix
+(invalid output, policy, kill switch) are not retried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from warden.errors import RunError, ToolExecutionError
+from warden.runtime.interceptors import CallContext, Proceed
+
+__all__ = ["INITIAL_WAIT_S", "MAX_WAIT_S", "Retry"]
+
+INITIAL_WAIT_S = 0.1
+"""First backoff, seconds."""
+MAX_WAIT_S = 5.0
+"""Longest backoff, seconds."""
+
+
+def _retryable(exc: BaseException) -> bool:
+    # A tool's own exceptions are retried; Warden's decisions and signals are not, except
+    # a tool timeout (the tool may answer next time).
+    if isinstance(exc, RunError):
+        return isinstance(exc, ToolExecutionError)
+    return isinstance(exc, Exception)
+
+
+class Retry:
+    """Interceptor: retry the rest of the chain for retryable tools."""
+
+    def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
+        """Run ``proceed`` up to ``max_attempts`` times; raise ``ToolExecutionError`` at the end."""
+        spec_tool = ctx.spec_tool
+        attempts = spec_tool.max_attempts if spec_tool is not None and spec_tool.retryable else 1
+        if attempts == 1:
+            return _once(ctx, proceed)
+        clock = ctx.run.governor.clock
+
+        def before_sleep(state: RetryCallState) -> None:
+            ctx.run.kill_switch.check(fresh=True)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential_jitter(initial=INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=INITIAL_WAIT_S),
+            retry=retry_if_exception(_retryable),
+            sleep=clock.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(proceed, ctx)
+        except RunError:
+            raise
+        except Exception as exc:
+            raise ToolExecutionError(
+                f"{ctx.call.tool} failed after {ctx.attempts} attempt(s): {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+def _once(ctx: CallContext, proceed: Proceed) -> Any:
+    try:
+        return proceed(ctx)
+    except RunError:
+        raise
+    except Exception as exc:
+        raise ToolExecutionError(f"{ctx.call.tool} failed: {type(exc).__name__}: {exc}") from exc

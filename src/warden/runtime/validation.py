@@ -1,0 +1,27 @@
+"""Input validation: invalid arguments are never executed, and the record says why."""
+
+from __future__ import annotations
+
+from warden.core.runs import ToolCallStatus
+from warden.runtime.interceptors import CallContext, Proceed
+
+__all__ = ["InputValidation"]
+
+
+class InputValidation:
+    """Interceptor: validate and coerce arguments with the tool's signature.
+
+    Unregistered tools keep their raw arguments: the policy decides about them (an unknown
+    tool is denied) and a registered-nowhere tool that the spec allows fails at execution.
+    """
+
+    def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
+        """Replace the call's arguments with validated ones, or raise ``ToolInputError``."""
+        if ctx.tool is not None:
+            try:
+                arguments = ctx.tool.validate_arguments(ctx.call.arguments)
+            except Exception:
+                ctx.status = ToolCallStatus.INVALID
+                raise
+            ctx.call = ctx.call.model_copy(update={"arguments": arguments})
+        return proceed(ctx)
