@@ -258,6 +258,8 @@ def machine(store: SqlStore) -> dict[str, Any]:
         "database": store.dialect,
         "database_version": db_version,
         "platform": platform.platform(),
+        "loadavg_before": None,
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -284,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="warden-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'warden.db'}"
     out: dict[str, Any] = {}
+    load_before = [round(x, 2) for x in os.getloadavg()]
     try:
         store = SqlStore(url)
         gov = Governor(make_spec(), store, spool_dir=tmp / "spool")
@@ -298,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             runs, runs_rate = bench_runs(gov, args.runs, runs_warmup)
             after = count_rows(store)
             host = machine(store)
+            host["loadavg_before"] = load_before
         finally:
             gov.close()
             store.close()
@@ -359,6 +363,9 @@ def print_report(out: dict[str, Any]) -> None:
     p(f"  machine : {m['nproc']} CPU ({m['cpu']}), {m['ram_gib']} GiB RAM, "
       f"Python {m['python']}, SQLAlchemy {m['sqlalchemy']}")
     p(f"  store   : {m['database']} {m['database_version']}  ({c['database_url']})")
+    p(f"  load avg: {m['loadavg_before']} before, {m['loadavg_after']} after"
+      + ("  (WARNING: other work is using the CPUs; numbers are pessimistic)"
+         if max(m["loadavg_before"][0], m["loadavg_after"][0]) > 0.5 * (m["nproc"] or 1) else ""))
     p()
     p(f"{'per call (us)':<34}{'p50':>9}{'p90':>9}{'p99':>9}{'p99.9':>9}{'mean':>9}{'calls/s':>12}")
     for label, key in (("bare noop(x=i)", "bare_call"), ('governed run.call("noop", x=i)', "governed_call")):
@@ -379,7 +386,7 @@ def print_report(out: dict[str, Any]) -> None:
     p(f"  (n={r['n']} runs in {r['wall_s']:.2f} s including the final flush of {r['final_flush_ms']:.1f} ms)")
     s = out["stored"]
     p(f"  records in the store: {s['found']} (expected {s['expected']}): "
-      f"{'complete' if s['complete'] else 'MISMATCH'}")
+      f"{'complete' if s['complete'] else 'MISMATCH (records lost, or another process deleted rows)'}")
     p()
     for name, t in out["targets"].items():
         p(f"target {name:<14} {t['target']:>8}: {t['value']:>10}  {'MET' if t['met'] else 'NOT MET'}")

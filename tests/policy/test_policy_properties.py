@@ -127,35 +127,42 @@ def _twins(items: list[Any]) -> list[Any]:
     return out
 
 
-def candidate_values(c: ArgumentConstraint) -> st.SearchStrategy[Any]:
-    """Values on and just past the constraint's edges, plus arbitrary ones."""
-    options: list[st.SearchStrategy[Any]] = [
-        scalars.filter(lambda v: not (isinstance(v, float) and math.isnan(v))),
-        st.lists(st.sampled_from(WORDS), max_size=4),
-        st.sampled_from([True, False, 0, 1, 0.0, 1.0, "", [], {}]),
-    ]
+def edge_values(c: ArgumentConstraint) -> list[Any]:
+    """Concrete values on and just past each edge of ``c``."""
+    out: list[Any] = [True, False, 0, 1, 0.0, 1.0, "", [], {}, None]
     if c.enum:
-        options.append(st.sampled_from(c.enum))
-        options.append(st.sampled_from(_twins(c.enum)))
-    if c.pattern is not None:
-        match = st.from_regex(c.pattern, fullmatch=True)
-        options.append(match)
-        options.append(match.map(lambda v: v + "x"))
-        options.append(match.map(lambda v: "x" + v))
-        options.append(match.map(lambda v: v[:-1]))
+        out += list(c.enum) * 2 + _twins(c.enum)
     if c.min is not None or c.max is not None:
-        lo = c.min if c.min is not None else -1000.0
-        hi = c.max if c.max is not None else 1000.0
-        edges = [lo, hi, math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf)]
-        options.append(st.sampled_from(edges))
-        options.append(st.floats(lo - 1, hi + 1, allow_nan=False))
-        options.append(st.integers(math.floor(lo) - 1, math.ceil(hi) + 1))
+        for bound in (c.min, c.max):
+            if bound is not None:
+                out += [bound, math.nextafter(bound, -math.inf), math.nextafter(bound, math.inf)]
+                out += [math.floor(bound), math.ceil(bound), bound - 0.25, bound + 0.25]
+        lo = c.min if c.min is not None else c.max
+        hi = c.max if c.max is not None else c.min
+        assert lo is not None and hi is not None
+        out += [(lo + hi) / 2, round((lo + hi) / 2)]
     if c.max_length is not None:
         n = c.max_length
-        options.append(st.sampled_from(["x" * n, "x" * (n + 1), ["a"] * n, ["a"] * (n + 1)]))
+        out += ["x" * n, "x" * (n + 1), ["a"] * n, ["a"] * (n + 1), "a" * max(n - 1, 0)]
     if c.allow is not None:
-        options.append(st.sampled_from(WORDS))
-        options.append(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3))
+        out += WORDS + [[w, v] for w in WORDS[:4] for v in WORDS[-4:]] + [list(WORDS[:3])]
+    return out
+
+
+def candidate_values(c: ArgumentConstraint) -> st.SearchStrategy[Any]:
+    """Mostly values on and just past the constraint's edges, sometimes arbitrary ones."""
+    edges = st.sampled_from(edge_values(c))
+    options: list[st.SearchStrategy[Any]] = [
+        edges,
+        edges,
+        edges,
+        scalars.filter(lambda v: not (isinstance(v, float) and math.isnan(v))),
+        st.lists(st.sampled_from(WORDS), max_size=4),
+    ]
+    if c.pattern is not None:
+        match = st.from_regex(c.pattern, fullmatch=True)
+        options += [match, match, match.map(lambda v: v + "x"), match.map(lambda v: "x" + v)]
+        options.append(match.map(lambda v: v[:-1]))
     return st.one_of(*options)
 
 

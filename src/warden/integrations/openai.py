@@ -299,7 +299,7 @@ class GovernedOpenAI:
             output_tokens=usage.completion_tokens if usage is not None else 0,
             latency_s=latency_s,
             provider=PROVIDER,
-            attempts=attempt,
+            attempts=1,
             error=error,
         )
 

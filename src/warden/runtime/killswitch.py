@@ -2,8 +2,12 @@
 before every call (tool or model), and while a run waits for an approval.
 
 The state lives in the store, so flipping it in one process (``warden kill``) reaches
-every process on the same store within ``ttl_s`` plus one read. If the state cannot be
-read, the switch counts as engaged: fail safe, never live.
+every process on the same store within ``ttl_s`` plus one read.
+
+If the store cannot be read, the last state read within ``grace_s`` is used (a blip of
+the database does not stop every run; write tools fail closed on their own). Past the
+grace period, or with no state ever read, checks raise ``StoreUnavailable``: the run does
+not start or does not go on. It is never treated as live without a recent answer.
 """
 
 from __future__ import annotations
@@ -27,13 +31,17 @@ class KillSwitch:
         agent: Agent name.
         clock: Time source for the cache.
         ttl_s: Seconds a read is trusted (default 0.25 s).
+        grace_s: Seconds the last read is used while the store is unreachable (default 5 s).
     """
 
-    def __init__(self, store: Store, agent: str, clock: Clock, *, ttl_s: float = 0.25) -> None:
+    def __init__(
+        self, store: Store, agent: str, clock: Clock, *, ttl_s: float = 0.25, grace_s: float = 5.0
+    ) -> None:
         self.store = store
         self.agent = agent
         self.clock = clock
         self.ttl_s = ttl_s
+        self.grace_s = grace_s
         self._state: KillSwitchState | None = None
         self._read_at = float("-inf")
         self._lock = threading.Lock()
@@ -41,7 +49,9 @@ class KillSwitch:
     def state(self, *, fresh: bool = False) -> KillSwitchState:
         """The switch, from cache when younger than ``ttl_s`` (or from the store if ``fresh``).
 
-        When the store cannot be read, returns an engaged state (fail safe).
+        Raises:
+            StoreUnavailable: The store cannot be read and no state was read within
+                ``grace_s``.
         """
         now = self.clock.monotonic()
         cached = self._state
@@ -51,12 +61,12 @@ class KillSwitch:
             try:
                 state = self.store.get_kill_switch(self.agent)
             except StoreUnavailable as exc:
-                return KillSwitchState(
-                    agent=self.agent,
-                    engaged=True,
-                    reason=f"kill switch state unreadable, failing safe: {exc.message}",
-                    actor="warden",
-                )
+                if cached is not None and now - self._read_at < self.grace_s:
+                    return cached
+                raise StoreUnavailable(
+                    f"the kill switch of {self.agent} cannot be read, so the run does not go on: "
+                    f"{exc.message}"
+                ) from exc
             self._state, self._read_at = state, now
             return state
 
@@ -64,7 +74,8 @@ class KillSwitch:
         """Raise ``KillSwitchEngaged`` if the switch is on.
 
         Raises:
-            KillSwitchEngaged: The switch is engaged (or unreadable).
+            KillSwitchEngaged: The switch is engaged.
+            StoreUnavailable: The switch cannot be read (see ``state``).
         """
         state = self.state(fresh=fresh)
         if state.engaged:

@@ -1,0 +1,120 @@
+"""Store unreachable: write tools fail closed, records spool locally, and nothing is lost."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from warden import RunStatus, StoreUnavailable, ToolCallStatus
+from warden.core.events import RunRecorded
+from warden.core.runs import RunFilter, RunRecord
+from warden.runtime.recorder import Recorder
+from warden.testing import SwitchableStore
+
+
+def test_write_tool_does_not_run_while_the_store_is_down(make_governor, spec_factory, store, tmp_path) -> None:
+    flaky = SwitchableStore(store)
+    spec = spec_factory(
+        {"lookup_customer": {"access": "read"}, "route_ticket": {"access": "write", "idempotent": True}},
+        escalation={"queue": "tier1-humans", "on": []},
+    )
+    gov = make_governor(spec, store=flaky, flush_interval_s=60)  # only explicit flushes
+    routed: list[str] = []
+    looked_up: list[str] = []
+
+    @gov.tool
+    def lookup_customer(customer_id: str) -> str:
+        looked_up.append(customer_id)
+        return "gold"
+
+    @gov.tool
+    def route_ticket(ticket_id: str, queue: str) -> str:
+        routed.append(ticket_id)
+        return "ok"
+
+    with gov.run(input="my card") as run:
+        flaky.down = True  # the database goes away mid-run
+        assert run.call("lookup_customer", customer_id="c1") == "gold"  # reads still work
+        run.call("route_ticket", ticket_id="t1", queue="card_arrival")
+    assert routed == []  # fail closed
+    assert looked_up == ["c1"]
+    assert run.status is RunStatus.FAILED
+    assert run.error_code == "store.unavailable"
+    with pytest.raises(StoreUnavailable):
+        gov.flush()
+    spooled = list((tmp_path / "spool").glob("spool-*.jsonl"))
+    assert spooled and spooled[0].stat().st_size > 0
+
+    flaky.down = False
+    gov.flush()  # replays the spool first, in order
+    assert not list((tmp_path / "spool").glob("spool-*.jsonl"))
+    detail = store.get_run(run.id)
+    assert detail is not None
+    assert detail.run.status is RunStatus.FAILED
+    assert [(c.tool, c.status) for c in detail.tool_calls] == [
+        ("lookup_customer", ToolCallStatus.SUCCEEDED),
+        ("route_ticket", ToolCallStatus.NOT_RUN),
+    ]
+    # With the store back, writes run again (the cached kill-switch state is refreshed).
+    gov.kill_switch.state(fresh=True)
+    with gov.run(input="again") as run2:
+        run2.call("route_ticket", ticket_id="t2", queue="card_arrival")
+        run2.resolve()
+    assert routed == ["t2"]
+
+
+def test_spool_left_by_a_dead_process_is_replayed_by_the_next(store, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    record = RunRecord(id="run_orphan", agent="a", spec_hash="h", started_at=datetime.now(UTC))
+    dead_pid = 2**22 + 12345  # above pid_max on Linux: no such process
+    from warden.core.events import EventAdapter
+
+    (spool_dir / f"spool-{dead_pid}-1.jsonl").write_bytes(EventAdapter.dump_json(RunRecorded(run=record)) + b"\n")
+    recorder = Recorder(store, spool_dir)
+    recorder.close()
+    assert store.get_run("run_orphan") is not None
+    assert not list(spool_dir.glob("*.jsonl"))
+    assert os.getpid() > 0
+
+
+def test_background_flush_writes_without_being_asked(make_governor, spec_factory, store) -> None:
+    import time
+
+    gov = make_governor(spec_factory({}), flush_interval_s=0.01)
+    with gov.run(input="x") as run:
+        run.resolve()
+    deadline = time.monotonic() + 5
+    while store.get_run(run.id) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.get_run(run.id).run.status is RunStatus.RESOLVED
+
+
+def test_a_late_running_record_never_reopens_a_finished_run(store) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    running = RunRecord(id="r1", agent="a", spec_hash="h", started_at=now)
+    done = running.model_copy(update={"status": RunStatus.RESOLVED, "ended_at": now})
+    store.apply([RunRecorded(run=done)])
+    store.apply([RunRecorded(run=running)])
+    store.apply([RunRecorded(run=done), RunRecorded(run=running)])
+    assert store.get_run("r1").run.status is RunStatus.RESOLVED
+
+
+def test_no_run_starts_when_the_kill_switch_cannot_be_read(make_governor, spec_factory, store) -> None:
+    flaky = SwitchableStore(store)
+    flaky.down = True
+    gov = make_governor(spec_factory({}), store=flaky)
+    with pytest.raises(StoreUnavailable), gov.run(input="x") as run:
+        pytest.fail("must not run without a kill-switch answer")
+    assert gov.active_run_ids() == []
+    flaky.down = False
+    gov.flush()
+    (record,) = store.list_runs(RunFilter())
+    assert record.status is RunStatus.FAILED
+    assert record.error_code == "store.unavailable"
