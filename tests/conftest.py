@@ -27,10 +27,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def _pg_migrated() -> Iterator[str]:
+def _pg_migrated() -> str:
     store = SqlStore(PG_URL)
     store.close()
-    yield PG_URL
+    return PG_URL
 
 
 @pytest.fixture

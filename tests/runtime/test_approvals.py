@@ -41,7 +41,9 @@ def _pending(store, timeout_s: float = 5.0) -> ApprovalRequest:
 
 def _refund_governor(make_governor, spec_factory, **options: Any):
     options.setdefault("clock", SystemClock())
-    gov = make_governor(spec_factory(REFUND_TOOLS, escalation={"queue": "tier1-humans", "on": []}), **options)
+    gov = make_governor(
+        spec_factory(REFUND_TOOLS, escalation={"queue": "tier1-humans", "on": []}), **options
+    )
     refunds: list[float] = []
 
     @gov.tool
@@ -78,7 +80,11 @@ def test_approved_call_waits_then_runs(make_governor, spec_factory, store) -> No
     time.sleep(0.1)
     assert refunds == []  # still waiting: nothing executed before the decision
     store.decide_approval(
-        request.id, status=ApprovalStatus.APPROVED, actor="carol", reason="verified", at=SystemClock().now()
+        request.id,
+        status=ApprovalStatus.APPROVED,
+        actor="carol",
+        reason="verified",
+        at=SystemClock().now(),
     )
     thread.join(5)
     assert refunds == [250]
@@ -109,7 +115,11 @@ def test_denied_call_never_runs(make_governor, spec_factory, store) -> None:
     thread = _in_thread(agent)
     request = _pending(store)
     store.decide_approval(
-        request.id, status=ApprovalStatus.DENIED, actor="carol", reason="looks like fraud", at=SystemClock().now()
+        request.id,
+        status=ApprovalStatus.DENIED,
+        actor="carol",
+        reason="looks like fraud",
+        at=SystemClock().now(),
     )
     thread.join(5)
     assert refunds == []
@@ -130,7 +140,9 @@ def test_approval_is_bound_to_the_arguments(make_governor, spec_factory, store) 
 
     thread = _in_thread(agent)
     first = _pending(store)
-    store.decide_approval(first.id, status=ApprovalStatus.APPROVED, actor="c", reason="ok", at=SystemClock().now())
+    store.decide_approval(
+        first.id, status=ApprovalStatus.APPROVED, actor="c", reason="ok", at=SystemClock().now()
+    )
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         pending = store.list_approvals(ApprovalStatus.PENDING)
@@ -141,14 +153,20 @@ def test_approval_is_bound_to_the_arguments(make_governor, spec_factory, store) 
     assert pending[0].arguments == {"amount": 301}
     assert pending[0].args_hash != first.args_hash
     assert refunds == [300]
-    store.decide_approval(pending[0].id, status=ApprovalStatus.DENIED, actor="c", reason="no", at=SystemClock().now())
+    store.decide_approval(
+        pending[0].id, status=ApprovalStatus.DENIED, actor="c", reason="no", at=SystemClock().now()
+    )
     thread.join(5)
     assert refunds == [300]
 
 
-def test_unanswered_approval_times_out_and_escalates(make_governor, spec_factory, store, clock) -> None:
+def test_unanswered_approval_times_out_and_escalates(
+    make_governor, spec_factory, store, clock
+) -> None:
     spec = spec_factory(REFUND_TOOLS, policy={"approval_timeout_s": 600})
-    gov = make_governor(spec, clock=clock, approval_poll_s=30)  # fake clock: each poll advances it 30 s
+    gov = make_governor(
+        spec, clock=clock, approval_poll_s=30
+    )  # fake clock: each poll advances it 30 s
 
     @gov.tool
     def close_account(account_id: str) -> None:
@@ -180,7 +198,9 @@ def test_kill_switch_preempts_an_approval_wait(make_governor, spec_factory, stor
     thread = _in_thread(agent)
     request = _pending(store)
     t0 = time.monotonic()
-    store.set_kill_switch("test-agent", engaged=True, reason="incident 42", actor="oncall", at=SystemClock().now())
+    store.set_kill_switch(
+        "test-agent", engaged=True, reason="incident 42", actor="oncall", at=SystemClock().now()
+    )
     thread.join(5)
     assert time.monotonic() - t0 < 1.0
     assert signals and signals[0].reason == "incident 42"
@@ -191,7 +211,9 @@ def test_kill_switch_preempts_an_approval_wait(make_governor, spec_factory, stor
     assert store.get_run(runs[0].id).run.status is RunStatus.KILLED
 
 
-def test_shadow_mode_proposes_approval_calls_without_asking(make_governor, spec_factory, store) -> None:
+def test_shadow_mode_proposes_approval_calls_without_asking(
+    make_governor, spec_factory, store
+) -> None:
     gov, refunds = _refund_governor(make_governor, spec_factory)
     with gov.run(input="refund 900", mode="shadow") as run:
         proposal = run.call("issue_refund", amount=900)
@@ -209,8 +231,16 @@ def test_a_decision_is_made_once(store) -> None:
     now = SystemClock().now()
     store.create_approval(
         ApprovalRequest(
-            id="apr_1", run_id="r", agent="a", seq=1, tool="t", args_hash="h", rule="access",
-            reason="why", created_at=now, expires_at=now + timedelta(hours=1),
+            id="apr_1",
+            run_id="r",
+            agent="a",
+            seq=1,
+            tool="t",
+            args_hash="h",
+            rule="access",
+            reason="why",
+            created_at=now,
+            expires_at=now + timedelta(hours=1),
         )
     )
     store.decide_approval("apr_1", status=ApprovalStatus.APPROVED, actor="x", reason="ok", at=now)
@@ -218,4 +248,6 @@ def test_a_decision_is_made_once(store) -> None:
         store.decide_approval("apr_1", status=ApprovalStatus.DENIED, actor="y", reason="no", at=now)
     assert store.get_approval("apr_1").decided_by == "x"
     with pytest.raises(NotFoundError):
-        store.decide_approval("apr_missing", status=ApprovalStatus.DENIED, actor="y", reason="no", at=now)
+        store.decide_approval(
+            "apr_missing", status=ApprovalStatus.DENIED, actor="y", reason="no", at=now
+        )

@@ -22,7 +22,9 @@ from warden.testing import FlakyLedger
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -59,7 +61,9 @@ def test_resolved_run_records_every_step(make_governor, spec_factory, store) -> 
         assert run.call("lookup_customer", customer_id="c1") == {"id": "c1", "tier": "gold"}
         routed = run.call("route_ticket", ticket_id="t1", queue="card_arrival")
         assert routed == Routed(ticket_id="t1", queue="card_arrival")
-        run.record_model_call(model="gpt-4o-mini", input_tokens=1000, output_tokens=100, latency_s=0.5)
+        run.record_model_call(
+            model="gpt-4o-mini", input_tokens=1000, output_tokens=100, latency_s=0.5
+        )
         run.resolve(output={"queue": "card_arrival"})
     gov.flush()
     detail = store.get_run(run.id)
@@ -91,7 +95,9 @@ refund_arguments = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(arguments=refund_arguments)
 def test_blocked_tool_never_executes_whatever_its_arguments(
     make_governor, spec_factory, arguments: dict[str, Any]
@@ -110,7 +116,9 @@ def test_blocked_tool_never_executes_whatever_its_arguments(
     assert executed == []
 
 
-def test_blocked_tool_with_valid_arguments_is_denied_and_recorded(make_governor, spec_factory, store) -> None:
+def test_blocked_tool_with_valid_arguments_is_denied_and_recorded(
+    make_governor, spec_factory, store
+) -> None:
     gov = make_governor(spec_factory(router_tools()))
     executed: list[float] = []
 
@@ -132,7 +140,9 @@ def test_blocked_tool_with_valid_arguments_is_denied_and_recorded(make_governor,
     assert "blocked" in call.decision.reason
 
 
-def test_uncaught_denial_ends_the_run_blocked_or_escalated(make_governor, spec_factory, store) -> None:
+def test_uncaught_denial_ends_the_run_blocked_or_escalated(
+    make_governor, spec_factory, store
+) -> None:
     spec = spec_factory(router_tools(), escalation={"queue": "tier1-humans", "on": []})
     gov = make_governor(spec)
     with gov.run(input="x") as run:
@@ -140,7 +150,9 @@ def test_uncaught_denial_ends_the_run_blocked_or_escalated(make_governor, spec_f
     assert run.status is RunStatus.BLOCKED
     assert isinstance(run.error, PolicyDenied)
 
-    spec2 = spec_factory(router_tools(), escalation={"queue": "tier1-humans", "on": ["policy_denied"]})
+    spec2 = spec_factory(
+        router_tools(), escalation={"queue": "tier1-humans", "on": ["policy_denied"]}
+    )
     gov2 = make_governor(spec2)
     with gov2.run(input="x") as run2:
         run2.call("issue_refund", amount=1)
@@ -221,7 +233,9 @@ def test_idempotent_flaky_tool_completes_with_retries_and_applies_once(
     # 30% failure really happened, so retries were needed...
     assert len(ledger.calls) > 60 + 10
     # ...and every write was applied exactly once.
-    assert sorted(p["ticket"] for p in ledger.applied.values()) == sorted(f"t{i}" for i in range(60))
+    assert sorted(p["ticket"] for p in ledger.applied.values()) == sorted(
+        f"t{i}" for i in range(60)
+    )
     attempts = [store.get_run(r.id).tool_calls[0].attempts for r in runs]
     assert sum(attempts) == len(ledger.calls)
     assert max(attempts) > 1
@@ -248,7 +262,9 @@ def test_write_repeated_in_a_run_is_applied_once(make_governor, spec_factory, st
 
 
 def test_non_idempotent_write_is_not_retried(make_governor, spec_factory, store) -> None:
-    gov = make_governor(spec_factory({"send_email": {"access": "write"}}, escalation={"queue": "q", "on": []}))
+    gov = make_governor(
+        spec_factory({"send_email": {"access": "write"}}, escalation={"queue": "q", "on": []})
+    )
     attempts: list[int] = []
 
     @gov.tool
@@ -263,7 +279,9 @@ def test_non_idempotent_write_is_not_retried(make_governor, spec_factory, store)
     assert run.error_code == "tool.failed"
 
 
-def test_tool_failing_after_retries_escalates_with_handoff(make_governor, spec_factory, store) -> None:
+def test_tool_failing_after_retries_escalates_with_handoff(
+    make_governor, spec_factory, store
+) -> None:
     gov = make_governor(spec_factory({"lookup_customer": {"access": "read", "max_attempts": 3}}))
     calls: list[int] = []
 
@@ -327,7 +345,9 @@ def test_budget_breach_stops_the_run(
 
 
 def test_wall_clock_budget_uses_the_injected_clock(make_governor, spec_factory, clock) -> None:
-    spec = spec_factory({"lookup_customer": {"access": "read"}}, budgets={"per_run": {"max_wall_clock_s": 60}})
+    spec = spec_factory(
+        {"lookup_customer": {"access": "read"}}, budgets={"per_run": {"max_wall_clock_s": 60}}
+    )
     gov = make_governor(spec)
 
     @gov.tool
@@ -386,7 +406,9 @@ def test_shadow_mode_proposes_writes_and_runs_reads(make_governor, spec_factory,
 
 
 def test_loop_detection_denies_the_same_call_repeated(make_governor, spec_factory) -> None:
-    gov = make_governor(spec_factory({"lookup_customer": {"access": "read"}}, policy={"max_repeated_calls": 3}))
+    gov = make_governor(
+        spec_factory({"lookup_customer": {"access": "read"}}, policy={"max_repeated_calls": 3})
+    )
     calls: list[int] = []
 
     @gov.tool
@@ -440,7 +462,9 @@ def test_tool_timeout_fails_the_call(make_governor, spec_factory) -> None:
 
     release = threading.Event()
     gov = make_governor(
-        spec_factory({"slow": {"access": "write", "timeout_s": 0.05}}, escalation={"queue": "q", "on": []}),
+        spec_factory(
+            {"slow": {"access": "write", "timeout_s": 0.05}}, escalation={"queue": "q", "on": []}
+        ),
     )
 
     @gov.tool
@@ -455,7 +479,9 @@ def test_tool_timeout_fails_the_call(make_governor, spec_factory) -> None:
 
 
 def test_invalid_tool_result_is_an_error(make_governor, spec_factory, store) -> None:
-    gov = make_governor(spec_factory({"lookup_customer": {"access": "read"}}, escalation={"queue": "q", "on": []}))
+    gov = make_governor(
+        spec_factory({"lookup_customer": {"access": "read"}}, escalation={"queue": "q", "on": []})
+    )
 
     @gov.tool
     def lookup_customer(customer_id: str) -> int:
@@ -485,7 +511,9 @@ def test_agent_bug_is_recorded_and_reraised(make_governor, spec_factory, store) 
 
 
 def test_low_confidence_escalates_with_a_handoff(make_governor, spec_factory, store) -> None:
-    gov = make_governor(spec_factory({}, escalation={"queue": "tier1-humans", "confidence_threshold": 0.6}))
+    gov = make_governor(
+        spec_factory({}, escalation={"queue": "tier1-humans", "confidence_threshold": 0.6})
+    )
     with gov.run(input="weird ticket") as run:
         if run.check_confidence(0.31, output={"queue": "card_arrival"}):
             run.resolve()
@@ -496,7 +524,9 @@ def test_low_confidence_escalates_with_a_handoff(make_governor, spec_factory, st
     assert "0.31" in handoff.reason
 
 
-def test_kill_switch_in_the_same_process_stops_the_next_call(make_governor, spec_factory, store, clock) -> None:
+def test_kill_switch_in_the_same_process_stops_the_next_call(
+    make_governor, spec_factory, store, clock
+) -> None:
     gov = make_governor(spec_factory(router_tools()), kill_switch_ttl_s=0.0)
     ran: list[str] = []
 
@@ -507,7 +537,9 @@ def test_kill_switch_in_the_same_process_stops_the_next_call(make_governor, spec
 
     with pytest.raises(KillSwitchEngaged), gov.run(input="x") as run:
         run.call("lookup_customer", customer_id="c1")
-        store.set_kill_switch("test-agent", engaged=True, reason="drill", actor="oncall", at=clock.now())
+        store.set_kill_switch(
+            "test-agent", engaged=True, reason="drill", actor="oncall", at=clock.now()
+        )
         run.call("lookup_customer", customer_id="c2")
     assert ran == ["c1"]
     assert run.status is RunStatus.KILLED
@@ -520,7 +552,9 @@ def test_kill_switch_in_the_same_process_stops_the_next_call(make_governor, spec
         pytest.fail("must not run")
     gov.flush()
     assert {h.trigger for h in store.list_handoffs()} == {"kill_switch"}
-    store.set_kill_switch("test-agent", engaged=False, reason="drill over", actor="oncall", at=clock.now())
+    store.set_kill_switch(
+        "test-agent", engaged=False, reason="drill over", actor="oncall", at=clock.now()
+    )
     gov.kill_switch.state(fresh=True)
     with gov.run(input="z") as run3:
         run3.resolve()

@@ -3,7 +3,6 @@ that dies leaves its run ``interrupted``, not lost."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -54,14 +53,23 @@ wd.close()
 """
 
 
-def _spawn(tmp_path: Path, database_url: str, spec_factory, mode: str) -> tuple[subprocess.Popen[str], Path]:
+def _spawn(
+    tmp_path: Path, database_url: str, spec_factory, mode: str
+) -> tuple[subprocess.Popen[str], Path]:
     script = tmp_path / "agent_loop.py"
     script.write_text(AGENT_LOOP)
     spec = spec_factory({"step": {"access": "read"}}, policy={"max_repeated_calls": 1000})
     log = tmp_path / f"steps-{mode}.log"
     env = {**os.environ, "WARDEN_DATABASE_URL": database_url}
     proc = subprocess.Popen(
-        [sys.executable, str(script), spec.model_dump_json(by_alias=True), str(log), mode, str(tmp_path / "spool")],
+        [
+            sys.executable,
+            str(script),
+            spec.model_dump_json(by_alias=True),
+            str(log),
+            mode,
+            str(tmp_path / "spool"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -92,7 +100,10 @@ def test_kill_switch_from_another_process_stops_the_loop_before_its_next_call(
         env = {**os.environ, "WARDEN_DATABASE_URL": database_url, "WARDEN_ACTOR": "oncall-dana"}
         kill = subprocess.run(
             [sys.executable, "-m", "warden.cli", "kill", "test-agent", "--reason", "bad refunds"],
-            env=env, capture_output=True, text=True, timeout=60,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         killed_at = time.time()
         assert kill.returncode == 0, kill.stderr
@@ -110,7 +121,9 @@ def test_kill_switch_from_another_process_stops_the_loop_before_its_next_call(
     assert store.get_kill_switch("test-agent").actor == "oncall-dana"
 
 
-def test_killed_process_leaves_its_run_interrupted(tmp_path, database_url, spec_factory, store) -> None:
+def test_killed_process_leaves_its_run_interrupted(
+    tmp_path, database_url, spec_factory, store
+) -> None:
     proc, log = _spawn(tmp_path, database_url, spec_factory, "hang")
     try:
         run_id = proc.stdout.readline().strip()
@@ -131,5 +144,3 @@ def test_killed_process_leaves_its_run_interrupted(tmp_path, database_url, spec_
     assert detail.run.ended_at is not None
     assert "heartbeat" in detail.run.reason
     assert [c.tool for c in detail.tool_calls] == ["step"]  # what it did before dying is kept
-
-

@@ -14,10 +14,15 @@ from warden.runtime.recorder import Recorder
 from warden.testing import SwitchableStore
 
 
-def test_write_tool_does_not_run_while_the_store_is_down(make_governor, spec_factory, store, tmp_path) -> None:
+def test_write_tool_does_not_run_while_the_store_is_down(
+    make_governor, spec_factory, store, tmp_path
+) -> None:
     flaky = SwitchableStore(store)
     spec = spec_factory(
-        {"lookup_customer": {"access": "read"}, "route_ticket": {"access": "write", "idempotent": True}},
+        {
+            "lookup_customer": {"access": "read"},
+            "route_ticket": {"access": "write", "idempotent": True},
+        },
         escalation={"queue": "tier1-humans", "on": []},
     )
     gov = make_governor(spec, store=flaky, flush_interval_s=60)  # only explicit flushes
@@ -74,7 +79,9 @@ def test_spool_left_by_a_dead_process_is_replayed_by_the_next(store, tmp_path: P
     dead_pid = 2**22 + 12345  # above pid_max on Linux: no such process
     from warden.core.events import EventAdapter
 
-    (spool_dir / f"spool-{dead_pid}-1.jsonl").write_bytes(EventAdapter.dump_json(RunRecorded(run=record)) + b"\n")
+    (spool_dir / f"spool-{dead_pid}-1.jsonl").write_bytes(
+        EventAdapter.dump_json(RunRecorded(run=record)) + b"\n"
+    )
     recorder = Recorder(store, spool_dir)
     recorder.close()
     assert store.get_run("run_orphan") is not None
@@ -106,11 +113,13 @@ def test_a_late_running_record_never_reopens_a_finished_run(store) -> None:
     assert store.get_run("r1").run.status is RunStatus.RESOLVED
 
 
-def test_no_run_starts_when_the_kill_switch_cannot_be_read(make_governor, spec_factory, store) -> None:
+def test_no_run_starts_when_the_kill_switch_cannot_be_read(
+    make_governor, spec_factory, store
+) -> None:
     flaky = SwitchableStore(store)
     flaky.down = True
     gov = make_governor(spec_factory({}), store=flaky)
-    with pytest.raises(StoreUnavailable), gov.run(input="x") as run:
+    with pytest.raises(StoreUnavailable), gov.run(input="x"):
         pytest.fail("must not run without a kill-switch answer")
     assert gov.active_run_ids() == []
     flaky.down = False

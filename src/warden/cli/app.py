@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +22,15 @@ from rich.table import Table
 
 from warden.core.clock import SystemClock
 from warden.core.explain import explain_run
-from warden.core.runs import ApprovalRequest, ApprovalStatus, Handoff, RunFilter, RunMode, RunRecord, RunStatus
+from warden.core.runs import (
+    ApprovalRequest,
+    ApprovalStatus,
+    Handoff,
+    RunFilter,
+    RunMode,
+    RunRecord,
+    RunStatus,
+)
 from warden.core.spec_loader import load_spec
 from warden.errors import SpecError, WardenError
 from warden.runtime.heartbeat import reap_interrupted
@@ -62,7 +70,7 @@ def _print_json(value: Any) -> None:
 
 
 @contextmanager
-def _store(database_url: str | None) -> Iterator[SqlStore]:
+def _store(database_url: str | None) -> Generator[SqlStore, None, None]:
     settings = Settings.from_env(database_url)
     try:
         store = open_store(settings.database_url)
@@ -102,7 +110,10 @@ def spec_validate(
                     out.print(str(p), markup=False, highlight=False)
             continue
         if not as_json:
-            out.print(f"{file}: valid ({spec.name} {spec.metadata.version}, {len(spec.spec.tools)} tools)", markup=False)
+            out.print(
+                f"{file}: valid ({spec.name} {spec.metadata.version}, {len(spec.spec.tools)} tools)",
+                markup=False,
+            )
     if as_json:
         _print_json({"valid": not problems, "problems": problems})
     if problems:
@@ -133,9 +144,13 @@ def spec_show(
     table = Table("tool", "access", "idempotent", "flags", "constraints", title="Tools")
     for name, tool in spec.spec.tools.items():
         flags = ", ".join(
-            f for f, on in (("untrusted output", tool.untrusted_output), ("egress", tool.egress)) if on
+            f
+            for f, on in (("untrusted output", tool.untrusted_output), ("egress", tool.egress))
+            if on
         )
-        cons = ", ".join(tool.arguments) + (f"; approval when {tool.approval_when}" if tool.approval_when else "")
+        cons = ", ".join(tool.arguments) + (
+            f"; approval when {tool.approval_when}" if tool.approval_when else ""
+        )
         table.add_row(name, tool.access.value, "yes" if tool.idempotent else "no", flags, cons)
     out.print(table)
 
@@ -152,7 +167,9 @@ def kill(
 ) -> None:
     """Engage the kill switch: new runs and in-flight runs stop before their next call."""
     with _store(database_url) as store:
-        state = store.set_kill_switch(agent, engaged=True, reason=reason, actor=_actor(), at=SystemClock().now())
+        state = store.set_kill_switch(
+            agent, engaged=True, reason=reason, actor=_actor(), at=SystemClock().now()
+        )
     if as_json:
         _print_json(state)
     else:
@@ -168,7 +185,9 @@ def unkill(
 ) -> None:
     """Release the kill switch."""
     with _store(database_url) as store:
-        state = store.set_kill_switch(agent, engaged=False, reason=reason, actor=_actor(), at=SystemClock().now())
+        state = store.set_kill_switch(
+            agent, engaged=False, reason=reason, actor=_actor(), at=SystemClock().now()
+        )
     if as_json:
         _print_json(state)
     else:
@@ -195,10 +214,18 @@ def runs_list(
         return
     table = Table("run", "agent", "mode", "state", "started (UTC)", "steps", "cost $", "why")
     for r in rows:
-        colour = {"resolved": "green", "escalated": "yellow", "running": "cyan"}.get(r.status.value, "red")
+        colour = {"resolved": "green", "escalated": "yellow", "running": "cyan"}.get(
+            r.status.value, "red"
+        )
         table.add_row(
-            r.id, r.agent, r.mode.value, f"[{colour}]{r.status.value}[/]",
-            f"{r.started_at:%Y-%m-%d %H:%M:%S}", str(r.steps), f"{r.cost_usd:.4f}", (r.reason or "")[:60],
+            r.id,
+            r.agent,
+            r.mode.value,
+            f"[{colour}]{r.status.value}[/]",
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            str(r.steps),
+            f"{r.cost_usd:.4f}",
+            (r.reason or "")[:60],
         )
     out.print(table)
 
@@ -238,7 +265,9 @@ def runs_reap(
 
 @approvals_app.command("list")
 def approvals_list(
-    status: Annotated[ApprovalStatus | None, typer.Option(help="Filter by status.")] = ApprovalStatus.PENDING,
+    status: Annotated[
+        ApprovalStatus | None, typer.Option(help="Filter by status.")
+    ] = ApprovalStatus.PENDING,
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -251,19 +280,31 @@ def approvals_list(
     table = Table("id", "agent", "run", "tool", "arguments", "why", "status", "expires (UTC)")
     for a in rows:
         table.add_row(
-            a.id, a.agent, a.run_id, a.tool, json.dumps(a.arguments)[:60], a.reason[:60],
-            a.status.value, f"{a.expires_at:%Y-%m-%d %H:%M:%S}",
+            a.id,
+            a.agent,
+            a.run_id,
+            a.tool,
+            json.dumps(a.arguments)[:60],
+            a.reason[:60],
+            a.status.value,
+            f"{a.expires_at:%Y-%m-%d %H:%M:%S}",
         )
     out.print(table)
 
 
-def _decide(approval_id: str, status: ApprovalStatus, reason: str, database_url: str | None, as_json: bool) -> None:
+def _decide(
+    approval_id: str, status: ApprovalStatus, reason: str, database_url: str | None, as_json: bool
+) -> None:
     with _store(database_url) as store:
-        decided = store.decide_approval(approval_id, status=status, actor=_actor(), reason=reason, at=SystemClock().now())
+        decided = store.decide_approval(
+            approval_id, status=status, actor=_actor(), reason=reason, at=SystemClock().now()
+        )
     if as_json:
         _print_json(decided)
     else:
-        out.print(f"{decided.id} {decided.status.value} by {decided.decided_by}: {decided.tool} for run {decided.run_id}")
+        out.print(
+            f"{decided.id} {decided.status.value} by {decided.decided_by}: {decided.tool} for run {decided.run_id}"
+        )
 
 
 @approvals_app.command("approve")
@@ -316,7 +357,9 @@ def handoffs_list(
 def db_upgrade(database_url: DbUrl = None) -> None:
     """Create or migrate the store's schema to the newest revision."""
     with _store(database_url) as store:
-        out.print(f"store at {store.url.render_as_string(hide_password=True)} is at the newest schema")
+        out.print(
+            f"store at {store.url.render_as_string(hide_password=True)} is at the newest schema"
+        )
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,11 +107,16 @@ class RunState:
         return bool(self.untrusted_sources)
 
     def is_trusted_value(self, value: Any) -> bool:
-        """True when ``value`` (as text, casefolded) appears in trusted content."""
+        """True when ``value`` (as text, casefolded) appears whole in trusted content.
+
+        "Whole" means not glued to letters or digits on either side, so a prefix of a
+        trusted account number or a shortened domain does not count as trusted.
+        """
         needle = (value if isinstance(value, str) else canonical_json(value)).casefold().strip()
         if not needle:
             return True
-        return any(needle in text for text in self.trusted_texts)
+        pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
+        return any(needle in text and pattern.search(text) for text in self.trusted_texts)
 
     def note_attempt(self, call: CallInput) -> None:
         """Record that ``call`` was attempted (before the decision; loop detection)."""

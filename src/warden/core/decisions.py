@@ -84,7 +84,9 @@ class Decision(BaseModel):
     @property
     def would_have_denied(self) -> bool:
         """True when an advisory rule asked for deny or approval but the call was let through."""
-        return any(h.mode is RuleMode.ADVISORY and h.verdict is not Verdict.ALLOW for h in self.hits)
+        return any(
+            h.mode is RuleMode.ADVISORY and h.verdict is not Verdict.ALLOW for h in self.hits
+        )
 
     @property
     def allowed(self) -> bool:

@@ -61,20 +61,26 @@ def explain_run(detail: RunDetail) -> list[str]:
         (
             m.seq,
             f"Step {m.seq}: model {m.model} read {m.input_tokens} tokens and wrote "
-            f"{m.output_tokens}" + (f", costing ${m.cost_usd:.6f}." if m.cost_usd is not None else "."),
+            f"{m.output_tokens}"
+            + (f", costing ${m.cost_usd:.6f}." if m.cost_usd is not None else "."),
         )
         for m in detail.model_calls
     ]
     lines += [text for _, text in sorted(steps)]
     for a in detail.approvals:
         who = f" by {a.decided_by}" if a.decided_by else ""
-        lines.append(f"Approval {a.id} for {a.tool}: {a.status.value}{who}" + (f" ({a.decision_reason})." if a.decision_reason else "."))
+        lines.append(
+            f"Approval {a.id} for {a.tool}: {a.status.value}{who}"
+            + (f" ({a.decision_reason})." if a.decision_reason else ".")
+        )
     for h in detail.handoffs:
         lines.append(f"Handed to the {h.queue} queue ({h.trigger}): {h.reason}")
     end = f"Ended {run.status.value}"
     if run.latency_s is not None:
         end += f" after {run.latency_s:.2f} s"
-    end += f", {run.steps} steps, {run.input_tokens + run.output_tokens} tokens, ${run.cost_usd:.4f}."
+    end += (
+        f", {run.steps} steps, {run.input_tokens + run.output_tokens} tokens, ${run.cost_usd:.4f}."
+    )
     if run.reason:
         end += f" Why: {run.reason}"
     lines.append(end)

@@ -177,7 +177,7 @@ class Handoff(_Record):
     """Why: ``low_confidence``, ``budget_exceeded``, ``policy_denied``, ``tool_failed``, ``manual``…"""
     reason: str
     input: Any = None
-    steps: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list[str])
     """Each step so far, one plain line each."""
     last_error: str | None = None
     created_at: datetime
@@ -249,10 +249,10 @@ class RunDetail(_Record):
     """A run with everything that happened in it, in step order."""
 
     run: RunRecord
-    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
-    model_calls: list[ModelCallRecord] = Field(default_factory=list)
-    approvals: list[ApprovalRequest] = Field(default_factory=list)
-    handoffs: list[Handoff] = Field(default_factory=list)
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list[ToolCallRecord])
+    model_calls: list[ModelCallRecord] = Field(default_factory=list[ModelCallRecord])
+    approvals: list[ApprovalRequest] = Field(default_factory=list[ApprovalRequest])
+    handoffs: list[Handoff] = Field(default_factory=list[Handoff])
 
 
 class RunFilter(_Record):

@@ -28,7 +28,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 import cel  # pyright: ignore[reportMissingTypeStubs]
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from warden.core.decisions import RULES, RuleMode
 
@@ -143,7 +150,7 @@ class ToolSpec(_Strict):
     """What the tool does, in plain words (shown to reviewers)."""
     idempotent: bool = False
     """Calling it twice with the same idempotency key applies once; safe to retry."""
-    arguments: dict[str, ArgumentConstraint] = Field(default_factory=dict)
+    arguments: dict[str, ArgumentConstraint] = Field(default_factory=dict[str, ArgumentConstraint])
     """Constraints per argument name."""
     approval_when: str | None = None
     """CEL expression over the arguments; when true the call needs approval (``amount > 100``)."""
@@ -153,12 +160,21 @@ class ToolSpec(_Strict):
     """Its results may carry text a third party wrote (web pages, emails): injection risk."""
     egress: bool = False
     """It sends data outside the organisation (email, payments, HTTP)."""
-    provenance: list[str] = Field(default_factory=list)
+    provenance: list[str] = Field(default_factory=list[str])
     """Arguments (recipient, account, URL) whose values must come from trusted content."""
     timeout_s: Annotated[float, Field(gt=0)] | None = None
     """Per-call timeout in seconds; none means no timeout."""
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
     """Attempts for idempotent or read tools (1 = no retry). Backoff is exponential + jitter."""
+
+    @field_validator("provenance")
+    @classmethod
+    def _provenance_names_declared_arguments(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        declared: dict[str, ArgumentConstraint] = info.data.get("arguments") or {}
+        missing = [a for a in v if a not in declared]
+        if declared and missing:
+            raise ValueError(f"names {missing}, which are not listed under arguments")
+        return v
 
     @field_validator("approval_when")
     @classmethod
@@ -253,7 +269,7 @@ class PolicySettings(_Strict):
 
     mode: RuleMode = RuleMode.ENFORCE
     """Default mode of every rule; ``advisory`` is audit-only for the whole agent."""
-    rules: dict[str, RuleMode] = Field(default_factory=dict)
+    rules: dict[str, RuleMode] = Field(default_factory=dict[str, RuleMode])
     """Per-rule mode overrides, e.g. ``{provenance: advisory}``."""
     untrusted_egress: FlowAction = FlowAction.REQUIRE_APPROVAL
     """After a result from an ``untrusted_output`` tool, what an ``egress`` call gets."""
@@ -347,7 +363,7 @@ class OnCallChannel(_Strict):
 class OnCall(_Strict):
     """Who is paged, and how."""
 
-    channels: list[OnCallChannel] = Field(default_factory=list)
+    channels: list[OnCallChannel] = Field(default_factory=list[OnCallChannel])
 
 
 class Metadata(_Strict):
@@ -372,15 +388,15 @@ class AgentBody(_Strict):
 
     scope: Annotated[str, Field(min_length=1)]
     """What the agent does, in plain words (the readiness review wants <= 200 words)."""
-    out_of_scope: list[str] = Field(default_factory=list)
+    out_of_scope: list[str] = Field(default_factory=list[str])
     """What it must never do, in plain words."""
-    tools: dict[str, ToolSpec] = Field(default_factory=dict)
+    tools: dict[str, ToolSpec] = Field(default_factory=dict[str, ToolSpec])
     """Every tool the agent may see. A tool not listed here is denied."""
     budgets: Budgets = Field(default_factory=Budgets)
     escalation: Escalation | None = None
     policy: PolicySettings = Field(default_factory=PolicySettings)
-    slos: list[Slo] = Field(default_factory=list)
-    kill_criteria: list[KillCriterion] = Field(default_factory=list)
+    slos: list[Slo] = Field(default_factory=list[Slo])
+    kill_criteria: list[KillCriterion] = Field(default_factory=list[KillCriterion])
     rollout: Rollout | None = None
     review: Review | None = None
     oncall: OnCall | None = None
@@ -392,19 +408,6 @@ class AgentBody(_Strict):
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}", name):
                 raise ValueError(f"tool name {name!r} must be an identifier")
         return v
-
-    @model_validator(mode="after")
-    def _cross_checks(self) -> Self:
-        for name, tool in self.tools.items():
-            declared = set(tool.arguments)
-            if declared:
-                missing = [a for a in tool.provenance if a not in declared]
-                if missing:
-                    raise ValueError(
-                        f"tools.{name}.provenance names {missing}, which are not in "
-                        f"tools.{name}.arguments"
-                    )
-        return self
 
 
 class AgentSpec(_Strict):

@@ -8,7 +8,7 @@ holds that key. Duplicate keys, which YAML loaders silently merge, are errors he
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -58,7 +58,10 @@ def parse_spec(text: str, *, file: str = "<string>") -> AgentSpec:
         SpecError: With every problem found, each with its line number (1-based).
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = cast(
+            "yaml.Node | None",
+            yaml.compose(text, Loader=yaml.SafeLoader),  # pyright: ignore[reportUnknownMemberType]
+        )
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 1) if mark is not None else 0
@@ -66,55 +69,109 @@ def parse_spec(text: str, *, file: str = "<string>") -> AgentSpec:
         raise SpecError([SpecProblem(file, line, "(yaml)", f"not valid YAML: {problem}")]) from None
     if node is None:
         raise SpecError([SpecProblem(file, 1, "(document)", "the file is empty")])
-    lines: dict[_Path, int] = {}
-    problems: list[SpecProblem] = []
-    _index(node, (), lines, problems, file)
-    data = yaml.safe_load(text)
+    builder = _Builder(file)
+    data = builder.build(node, ())
+    problems = builder.problems
     if not isinstance(data, dict):
         problems.append(SpecProblem(file, 1, "(document)", "the spec must be a YAML mapping"))
         raise SpecError(problems)
+    spec: AgentSpec | None = None
     try:
         spec = AgentSpec.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors(include_url=False):
-            loc: _Path = tuple(err["loc"])
-            problems.append(
-                SpecProblem(file, _line_for(loc, lines), _dotted(loc) or "(document)", _msg(err))
-            )
-    if problems:
+        problems += _validation_problems(exc, builder.lines, file)
+    if problems or spec is None:
         problems.sort(key=lambda p: (p.line, p.path))
         raise SpecError(problems)
     return spec
 
 
-def _index(
-    node: yaml.Node,
-    path: _Path,
-    lines: dict[_Path, int],
-    problems: list[SpecProblem],
-    file: str,
-) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:  # pyright: ignore[reportUnknownVariableType]
-            key = str(key_node.value)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-            line = key_node.start_mark.line + 1  # pyright: ignore[reportUnknownMemberType]
-            if key in seen:
-                problems.append(
-                    SpecProblem(
-                        file,
-                        line,
-                        _dotted((*path, key)),
+class _Builder:
+    """Turns the YAML node tree into plain data, remembering each path's line.
+
+    Mapping keys are always taken as written (so ``on:`` stays the string ``on`` instead
+    of YAML 1.1's boolean); values are constructed by PyYAML's safe constructor, and a
+    value it refuses (unknown tag, ``!!int abc``) becomes a problem on its line.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[_Path, int] = {}
+        self.problems: list[SpecProblem] = []
+        self._constructor = yaml.constructor.SafeConstructor()
+        self._stack: set[int] = set()
+
+    def _problem(self, node: yaml.Node, path: _Path, message: str) -> None:
+        self.problems.append(
+            SpecProblem(self.file, node.start_mark.line + 1, _dotted(path) or "(document)", message)
+        )
+
+    def build(self, node: yaml.Node, path: _Path) -> Any:
+        """Plain data for ``node`` at ``path``; problems are collected, not raised."""
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in self._stack:
+            self._problem(node, path, "recursive YAML alias")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            self._stack.add(id(node))
+            out: dict[str, Any] = {}
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:  # pyright: ignore[reportUnknownVariableType]
+                key = str(key_node.value)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+                line = key_node.start_mark.line + 1  # pyright: ignore[reportUnknownMemberType]
+                if key in seen:
+                    self._problem(
+                        key_node,  # pyright: ignore[reportUnknownArgumentType]
+                        (*path, key),
                         f"duplicate key (first defined on line {seen[key]})",
                     )
-                )
-            seen[key] = line
-            lines[(*path, key)] = line
-            _index(value_node, (*path, key), lines, problems, file)  # pyright: ignore[reportUnknownArgumentType]
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-            _index(item, (*path, i), lines, problems, file)  # pyright: ignore[reportUnknownArgumentType]
+                seen[key] = line
+                self.lines[(*path, key)] = line
+                out[key] = self.build(value_node, (*path, key))  # pyright: ignore[reportUnknownArgumentType]
+            self._stack.discard(id(node))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            self._stack.add(id(node))
+            items = [self.build(item, (*path, i)) for i, item in enumerate(node.value)]  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+            self._stack.discard(id(node))
+            return items
+        try:
+            return cast(Any, self._constructor.construct_object(node, deep=True))  # pyright: ignore[reportUnknownMemberType]
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            detail = getattr(exc, "problem", None) or str(exc)
+            self._problem(node, path, f"cannot read this value: {detail}")
+            return None
+
+
+def _validation_problems(
+    exc: ValidationError, lines: dict[_Path, int], file: str
+) -> list[SpecProblem]:
+    """One problem per place in the document (union alternatives are merged)."""
+    merged: dict[_Path, list[str]] = {}
+    for err in exc.errors(include_url=False):
+        loc = _document_loc(tuple(err["loc"]), lines, err.get("type") == "missing")
+        message = _msg(err)
+        bucket = merged.setdefault(loc, [])
+        if message not in bucket:
+            bucket.append(message)
+    return [
+        SpecProblem(file, _line_for(loc, lines), _dotted(loc) or "(document)", " or ".join(msgs))
+        for loc, msgs in merged.items()
+    ]
+
+
+def _document_loc(loc: _Path, lines: dict[_Path, int], missing: bool) -> _Path:
+    """Drop pydantic's pseudo-segments (union members, validators) from an error location.
+
+    A segment is kept when the path up to it exists in the document, or when it names the
+    missing field (the last segment of a ``missing`` error).
+    """
+    loc = _clean(loc)
+    kept: _Path = ()
+    for i, part in enumerate(loc):
+        if (*kept, part) in lines or (missing and i == len(loc) - 1):
+            kept = (*kept, part)
+    return kept
 
 
 def _line_for(loc: _Path, lines: dict[_Path, int]) -> int:

@@ -51,7 +51,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ValidationError
 
-from warden.errors import ConfigError, ModelOutputError, RunStateError
+from warden.errors import ConfigError, ModelOutputError
 from warden.runtime.run import Run
 
 __all__ = ["PROVIDER", "GovernedOpenAI", "StructuredCompletion", "response_format_for"]
@@ -257,11 +257,8 @@ class GovernedOpenAI:
         A failed request is recorded (zero tokens, ``error`` set) and re-raised.
         """
         run = self.run
-        if run.status.is_terminal:
-            raise RunStateError(f"run {run.id} already ended ({run.status.value})")
         # Fail closed before money is spent; record_model_call checks again afterwards.
-        run.kill_switch.check()
-        run.usage.check_before_step(run.limits, tool=False, elapsed_s=run.elapsed_s)
+        run.check_before_model_call()
         clock = run.governor.clock
         t0 = clock.monotonic()
         try:
@@ -299,7 +296,7 @@ class GovernedOpenAI:
             output_tokens=usage.completion_tokens if usage is not None else 0,
             latency_s=latency_s,
             provider=PROVIDER,
-            attempts=1,
+            attempts=attempt,
             error=error,
         )
 

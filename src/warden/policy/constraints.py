@@ -46,12 +46,13 @@ def violations(name: str, present: bool, value: Any, rule: ArgumentConstraint) -
     ):
         out.append(f"{name} {value!r} does not have the required format.")
     if rule.min is not None or rule.max is not None:
-        if not _is_number(value):
+        if not _is_number(value) or value != value:  # NaN compares false with everything
             out.append(f"{name} must be a number, got {value!r}.")
         else:
-            if rule.min is not None and value < rule.min:
+            number = float(value)
+            if rule.min is not None and number < rule.min:
                 out.append(f"{name} {value!r} is below the minimum of {rule.min:g}.")
-            if rule.max is not None and value > rule.max:
+            if rule.max is not None and number > rule.max:
                 out.append(f"{name} {value!r} is above the maximum of {rule.max:g}.")
     if rule.max_length is not None:
         if isinstance(value, str | list | tuple | dict):

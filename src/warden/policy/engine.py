@@ -58,7 +58,9 @@ def decide(spec: AgentSpec, call: CallInput, state: RunState) -> Decision:
         ):
             winner = hit
     if winner is not None:
-        return Decision(verdict=winner.verdict, rule=winner.rule, reason=winner.reason, hits=tuple(hits))
+        return Decision(
+            verdict=winner.verdict, rule=winner.rule, reason=winner.reason, hits=tuple(hits)
+        )
     kind = {Access.READ: "reads data", Access.WRITE: "makes changes"}.get(tool.access, "runs")
     return Decision(
         verdict=Verdict.ALLOW,

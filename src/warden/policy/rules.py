@@ -47,11 +47,16 @@ def argument_constraints(
         present = name in call.arguments
         problems += violations(name, present, call.arguments.get(name), rule)
     if problems:
-        return Verdict.DENY, f"{call.tool} was called with arguments outside its limits: {problems[0]}"
+        return (
+            Verdict.DENY,
+            f"{call.tool} was called with arguments outside its limits: {problems[0]}",
+        )
     return None
 
 
-def repeated_call(tool: ToolSpec, call: CallInput, state: RunState, p: PolicySettings) -> Fired | None:
+def repeated_call(
+    tool: ToolSpec, call: CallInput, state: RunState, p: PolicySettings
+) -> Fired | None:
     """The same tool with the same arguments ``max_repeated_calls`` times looks like a loop."""
     earlier = state.call_counts.get(call.args_hash, 0)
     if earlier + 1 >= p.max_repeated_calls:
@@ -76,11 +81,16 @@ def rate_limit(tool: ToolSpec, call: CallInput, state: RunState, p: PolicySettin
     return None
 
 
-def blast_radius(tool: ToolSpec, call: CallInput, state: RunState, p: PolicySettings) -> Fired | None:
+def blast_radius(
+    tool: ToolSpec, call: CallInput, state: RunState, p: PolicySettings
+) -> Fired | None:
     """At most ``max_write_calls_per_run`` calls with side effects in one run."""
     cap = p.max_write_calls_per_run
     if cap is not None and tool.has_side_effects and state.write_calls >= cap:
-        return Verdict.DENY, f"this run already made {state.write_calls} changes, the most it may make."
+        return (
+            Verdict.DENY,
+            f"this run already made {state.write_calls} changes, the most it may make.",
+        )
     return None
 
 

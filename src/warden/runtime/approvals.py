@@ -10,6 +10,7 @@ with ``warden approvals approve|deny ID`` (or later the API), from any process.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import timedelta
 
@@ -50,7 +51,9 @@ def wait_for_approval(ctx: CallContext) -> ApprovalRequest:
         agent=run.spec.name,
         seq=ctx.call.seq,
         tool=ctx.call.tool,
-        arguments=ctx.tool.arguments_as_json(ctx.call.arguments) if ctx.tool else ctx.call.arguments,
+        arguments=ctx.tool.arguments_as_json(ctx.call.arguments)
+        if ctx.tool
+        else ctx.call.arguments,
         args_hash=ctx.call.args_hash,
         rule=ctx.decision.rule,
         reason=ctx.decision.reason,
@@ -96,9 +99,8 @@ def _settle(ctx: CallContext, request: ApprovalRequest) -> ApprovalRequest:
 
 def _close(ctx: CallContext, approval_id: str, status: ApprovalStatus, reason: str) -> None:
     gov = ctx.run.governor
-    try:
+    # Already decided, or unreachable: the run ends either way.
+    with contextlib.suppress(RunStateError, StoreUnavailable):
         gov.store.decide_approval(
             approval_id, status=status, actor="warden", reason=reason, at=gov.clock.now()
         )
-    except (RunStateError, StoreUnavailable):
-        pass  # already decided, or unreachable: the run ends either way

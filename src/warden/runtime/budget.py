@@ -48,10 +48,18 @@ class Usage:
         """
         if limits.max_steps is not None and self.steps + 1 > limits.max_steps:
             raise BudgetExceeded("per_run.max_steps", self.steps + 1, limits.max_steps)
-        if tool and limits.max_tool_calls is not None and self.tool_calls + 1 > limits.max_tool_calls:
-            raise BudgetExceeded("per_run.max_tool_calls", self.tool_calls + 1, limits.max_tool_calls)
+        if (
+            tool
+            and limits.max_tool_calls is not None
+            and self.tool_calls + 1 > limits.max_tool_calls
+        ):
+            raise BudgetExceeded(
+                "per_run.max_tool_calls", self.tool_calls + 1, limits.max_tool_calls
+            )
         if limits.max_wall_clock_s is not None and elapsed_s > limits.max_wall_clock_s:
-            raise BudgetExceeded("per_run.max_wall_clock_s", round(elapsed_s, 3), limits.max_wall_clock_s)
+            raise BudgetExceeded(
+                "per_run.max_wall_clock_s", round(elapsed_s, 3), limits.max_wall_clock_s
+            )
         self.check_spend(limits)
 
     def check_spend(self, limits: RunBudget) -> None:

@@ -89,7 +89,9 @@ class Governor:
         self.tools = ToolRegistry()
         self.recorder = Recorder(store, Path(spool_dir), flush_interval_s=flush_interval_s)
         self.kill_switch = KillSwitch(store, spec.name, self.clock, ttl_s=kill_switch_ttl_s)
-        limited = {n for n, t in spec.spec.tools.items() if t.rate_limit and t.rate_limit.per_minute}
+        limited = {
+            n for n, t in spec.spec.tools.items() if t.rate_limit and t.rate_limit.per_minute
+        }
         self.rate_window = RateWindow(self.clock, limited)
         self.hooks = list(hooks)
         self.chain: Proceed = build_chain(
@@ -107,7 +109,9 @@ class Governor:
         )
         self._active: dict[str, Run] = {}
         self._active_lock = threading.Lock()
-        self.heartbeat = Heartbeat(self.recorder, self.clock, self.active_run_ids, interval_s=heartbeat_s)
+        self.heartbeat = Heartbeat(
+            self.recorder, self.clock, self.active_run_ids, interval_s=heartbeat_s
+        )
         self.stale_after_s = stale_after_s
         self._closed = False
         try:
@@ -130,7 +134,7 @@ class Governor:
     @overload
     def tool(self, fn: F, /) -> F: ...
     @overload
-    def tool(self, *, name: str | None = None) -> Callable[[F], F]: ...
+    def tool(self, fn: None = None, /, *, name: str | None = None) -> Callable[[F], F]: ...
 
     def tool(self, fn: F | None = None, /, *, name: str | None = None) -> F | Callable[[F], F]:
         """Register a tool function; use as ``@wd.tool`` or ``@wd.tool(name="...")``.
@@ -188,7 +192,9 @@ class Governor:
         """``(runs, cost USD)`` of this agent since 00:00 UTC today (flushes first)."""
         with contextlib.suppress(StoreUnavailable):
             self.recorder.flush()
-        midnight = datetime.combine(self.clock.now().date(), time.min, tzinfo=self.clock.now().tzinfo)
+        midnight = datetime.combine(
+            self.clock.now().date(), time.min, tzinfo=self.clock.now().tzinfo
+        )
         return self.store.daily_usage(self.spec.name, midnight)
 
     # -- hooks ----------------------------------------------------------------------------

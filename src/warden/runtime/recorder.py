@@ -213,7 +213,9 @@ class Recorder:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="warden-recorder", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._loop, name="warden-recorder", daemon=True
+                )
                 self._thread.start()
 
     def _loop(self) -> None:
@@ -246,7 +248,9 @@ class Recorder:
             # The store is up but refused this batch (a bug, not an outage): keep the
             # events in a file for inspection instead of blocking every later write.
             self.spool.reject(batch)
-            log.exception("the store rejected %d events; kept in %s", len(batch), self.spool.directory)
+            log.exception(
+                "the store rejected %d events; kept in %s", len(batch), self.spool.directory
+            )
             return
         self.healthy = True
         self.last_error = None

@@ -55,7 +55,9 @@ class Retry:
 
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
-            wait=wait_exponential_jitter(multiplier=INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=INITIAL_WAIT_S),
+            wait=wait_exponential_jitter(
+                multiplier=INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=INITIAL_WAIT_S
+            ),
             retry=retry_if_exception(_retryable),
             sleep=clock.sleep,
             before_sleep=before_sleep,

@@ -200,7 +200,9 @@ class Run:
         self._seq += 1
         ctx = CallContext(
             run=self,
-            call=CallInput(agent=self.spec.name, run_id=self.id, tool=tool, arguments=arguments, seq=self._seq),
+            call=CallInput(
+                agent=self.spec.name, run_id=self.id, tool=tool, arguments=arguments, seq=self._seq
+            ),
             spec_tool=self.spec.tool(tool),
             tool=gov.tools.get(tool),
             idempotency_key=idempotency_key,
@@ -214,7 +216,9 @@ class Run:
                 ToolCallStatus.SUCCEEDED,
                 ToolCallStatus.REUSED,
             ):
-                self.state.note_result(tool, ctx.result_json, untrusted=ctx.spec_tool.untrusted_output)
+                self.state.note_result(
+                    tool, ctx.result_json, untrusted=ctx.spec_tool.untrusted_output
+                )
             return result
         except BaseException as exc:
             error = exc
@@ -244,7 +248,11 @@ class Run:
     ) -> None:
         rec = self._tool_record(ctx, started_at, latency_s, error, ended=True)
         self.governor.recorder.emit(ToolCallRecorded(call=rec))
-        verdict = f"; {rec.decision.rule}: {rec.decision.reason}" if rec.decision and not rec.decision.allowed else ""
+        verdict = (
+            f"; {rec.decision.rule}: {rec.decision.reason}"
+            if rec.decision and not rec.decision.allowed
+            else ""
+        )
         self.trail.append(
             f"{rec.seq}. {rec.tool}({_short(rec.arguments, 160)[1:-1]}) -> {rec.status.value}"
             + (f" after {rec.attempts} attempts" if rec.attempts > 1 else "")
@@ -261,7 +269,9 @@ class Run:
         *,
         ended: bool,
     ) -> ToolCallRecord:
-        arguments = ctx.tool.arguments_as_json(ctx.call.arguments) if ctx.tool else ctx.call.arguments
+        arguments = (
+            ctx.tool.arguments_as_json(ctx.call.arguments) if ctx.tool else ctx.call.arguments
+        )
         return ToolCallRecord(
             run_id=self.id,
             seq=ctx.call.seq,
@@ -312,13 +322,12 @@ class Run:
             The stored record.
 
         Raises:
-            KillSwitchEngaged: The kill switch is on (checked before recording).
+            KillSwitchEngaged: The kill switch is on (checked after recording: a call
+                that was made and paid for is never lost from the record).
             BudgetExceeded: Steps, tokens or cost (per run or per day) are now over budget.
             RunStateError: The run is not running.
         """
         self._ensure_running()
-        self.kill_switch.check()
-        self.usage.check_before_step(self.limits, tool=False, elapsed_s=self.elapsed_s)
         self._seq += 1
         cost = cost_usd if cost_usd is not None else price_cost(model, input_tokens, output_tokens)
         record = ModelCallRecord(
@@ -343,13 +352,37 @@ class Run:
         self.trail.append(
             f"{record.seq}. model {model}: {input_tokens} in / {output_tokens} out tokens"
             + (f", ${cost:.6f}" if cost is not None else "")
+            + (f" (error: {error})" if error else "")
         )
         self.governor.notify_model_call(self, record)
+        self.kill_switch.check()
+        if self.limits.max_steps is not None and usage.steps > self.limits.max_steps:
+            raise BudgetExceeded("per_run.max_steps", usage.steps, self.limits.max_steps)
         usage.check_spend(self.limits)
-        per_day = self.spec.spec.budgets.per_day.max_cost_usd
-        if per_day is not None and self._cost_today_usd + usage.cost_usd > per_day:
-            raise BudgetExceeded("per_day.max_cost_usd", self._cost_today_usd + usage.cost_usd, per_day)
+        self._check_daily_cost()
         return record
+
+    def check_before_model_call(self) -> None:
+        """Raise if a model call should not be sent now; adapters call this before paying.
+
+        Checks the run is running, the kill switch, the per-run step, token, cost and
+        wall-clock limits, and the per-day cost.
+
+        Raises:
+            RunStateError: The run is not running.
+            KillSwitchEngaged: The kill switch is on.
+            BudgetExceeded: A limit would be crossed by one more step or is already spent.
+        """
+        self._ensure_running()
+        self.kill_switch.check()
+        self.usage.check_before_step(self.limits, tool=False, elapsed_s=self.elapsed_s)
+        self._check_daily_cost()
+
+    def _check_daily_cost(self) -> None:
+        per_day = self.spec.spec.budgets.per_day.max_cost_usd
+        spent = self._cost_today_usd + self.usage.cost_usd
+        if per_day is not None and spent > per_day:
+            raise BudgetExceeded("per_day.max_cost_usd", spent, per_day)
 
     # -- endings --------------------------------------------------------------------------
 
@@ -417,7 +450,9 @@ class Run:
         if isinstance(exc, KillSwitchEngaged):
             if esc is not None:
                 handoff = build_handoff(
-                    self, queue=esc.queue, trigger="kill_switch",
+                    self,
+                    queue=esc.queue,
+                    trigger="kill_switch",
                     reason=f"The kill switch is on ({exc.reason}); a person must finish this.",
                 )
                 self.governor.recorder.emit(HandoffCreated(handoff=handoff))
@@ -432,7 +467,11 @@ class Run:
             self.error_code = code if isinstance(code, str) else None
             return
         if isinstance(exc, KeyboardInterrupt | SystemExit):
-            self._finish(RunStatus.INTERRUPTED, f"The process was stopped ({type(exc).__name__}).", "run.interrupted")
+            self._finish(
+                RunStatus.INTERRUPTED,
+                f"The process was stopped ({type(exc).__name__}).",
+                "run.interrupted",
+            )
             return
         self._finish(fallback, message, self.error_code)
 

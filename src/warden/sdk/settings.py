@@ -34,7 +34,11 @@ class Settings:
     def from_env(cls, database_url: str | None = None) -> Settings:
         """Read the environment; an explicit ``database_url`` wins over ``WARDEN_DATABASE_URL``."""
         home = Path(os.environ.get("WARDEN_HOME", ".warden"))
-        url = database_url or os.environ.get("WARDEN_DATABASE_URL") or f"sqlite:///{home / 'warden.db'}"
+        url = (
+            database_url
+            or os.environ.get("WARDEN_DATABASE_URL")
+            or f"sqlite:///{home / 'warden.db'}"
+        )
         try:
             default_actor = getpass.getuser()
         except Exception:  # no user name in some containers

@@ -8,7 +8,7 @@ never moved back to ``running`` by a late or replayed record.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +19,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
 from warden.core.decisions import Decision
 from warden.core.events import (
@@ -103,7 +105,7 @@ class SqlStore:
     def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
         try:
             parsed = sa.make_url(url)
-        except sa.exc.ArgumentError as exc:
+        except sa_exc.ArgumentError as exc:
             raise StoreConfigError(f"not a database URL: {url!r}") from exc
         backend = parsed.get_backend_name()
         if backend not in ("sqlite", "postgresql"):
@@ -114,10 +116,13 @@ class SqlStore:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = sa.create_engine(parsed, connect_args={"timeout": 10})
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = sa.create_engine(
-                parsed, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=10,
                 connect_args={"connect_timeout": 5},
             )
         if auto_migrate:
@@ -126,13 +131,13 @@ class SqlStore:
     # -- plumbing -------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[Connection]:
+    def _tx(self) -> Generator[Connection, None, None]:
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except (OperationalError, sa.exc.InterfaceError) as exc:
+        except (OperationalError, sa_exc.InterfaceError) as exc:
             raise StoreUnavailable(f"store unreachable: {exc.orig}") from exc
-        except sa.exc.DBAPIError as exc:
+        except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise StoreUnavailable(f"store connection lost: {exc.orig}") from exc
             raise
@@ -196,14 +201,21 @@ class SqlStore:
                     "at": ev.call.at
                 }
             elif isinstance(ev, HandoffCreated):
-                handoffs.append(ev.handoff.model_dump(mode="json") | {"created_at": ev.handoff.created_at})
+                handoffs.append(
+                    ev.handoff.model_dump(mode="json") | {"created_at": ev.handoff.created_at}
+                )
             elif isinstance(ev, IdempotencyRecorded):
-                keys.append(ev.record.model_dump(mode="json") | {"created_at": ev.record.created_at})
+                keys.append(
+                    ev.record.model_dump(mode="json") | {"created_at": ev.record.created_at}
+                )
             else:
                 beats.append(ev)
         with self._tx() as conn:
             self._upsert(
-                conn, t.runs, list(runs.values()), ["id"],
+                conn,
+                t.runs,
+                list(runs.values()),
+                ["id"],
                 where=lambda tbl: tbl.c.status == RunStatus.RUNNING.value,
             )
             self._upsert(conn, t.tool_calls, list(tools.values()), ["run_id", "seq"])
@@ -224,9 +236,11 @@ class SqlStore:
         """Store a spec version unless that content hash is stored; return the stored one."""
         with self._tx() as conn:
             self._upsert(
-                conn, t.spec_versions,
+                conn,
+                t.spec_versions,
                 [version.model_dump(mode="json") | {"created_at": version.created_at}],
-                ["agent", "content_hash"], update=False,
+                ["agent", "content_hash"],
+                update=False,
             )
         stored = self.get_spec_version(version.agent, version.content_hash)
         assert stored is not None
@@ -235,11 +249,16 @@ class SqlStore:
     def get_spec_version(self, agent: str, content_hash: str) -> SpecVersion | None:
         """The stored version of ``agent`` with ``content_hash``, or None."""
         with self._tx() as conn:
-            row = conn.execute(
-                sa.select(t.spec_versions).where(
-                    t.spec_versions.c.agent == agent, t.spec_versions.c.content_hash == content_hash
+            row = (
+                conn.execute(
+                    sa.select(t.spec_versions).where(
+                        t.spec_versions.c.agent == agent,
+                        t.spec_versions.c.content_hash == content_hash,
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         return SpecVersion.model_validate(dict(row)) if row else None
 
     # -- kill switch ----------------------------------------------------------------------
@@ -247,9 +266,11 @@ class SqlStore:
     def get_kill_switch(self, agent: str) -> KillSwitchState:
         """The kill switch of ``agent``; disengaged when never set."""
         with self._tx() as conn:
-            row = conn.execute(
-                sa.select(t.kill_switches).where(t.kill_switches.c.agent == agent)
-            ).mappings().first()
+            row = (
+                conn.execute(sa.select(t.kill_switches).where(t.kill_switches.c.agent == agent))
+                .mappings()
+                .first()
+            )
         return KillSwitchState.model_validate(dict(row)) if row else KillSwitchState(agent=agent)
 
     def set_kill_switch(
@@ -264,8 +285,13 @@ class SqlStore:
                 sa.select(t.kill_switches.c.engaged).where(t.kill_switches.c.agent == agent)
             ).scalar()
             if current is None or bool(current) != engaged:
-                row = {"agent": agent, "engaged": engaged, "reason": reason, "actor": actor,
-                       "changed_at": at}
+                row = {
+                    "agent": agent,
+                    "engaged": engaged,
+                    "reason": reason,
+                    "actor": actor,
+                    "changed_at": at,
+                }
                 self._upsert(conn, t.kill_switches, [row], ["agent"])
                 conn.execute(
                     sa.insert(t.kill_switch_events).values(
@@ -282,18 +308,38 @@ class SqlStore:
             row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
             if row is None:
                 return None
-            tcs = conn.execute(
-                sa.select(t.tool_calls).where(t.tool_calls.c.run_id == run_id).order_by("seq")
-            ).mappings().all()
-            mcs = conn.execute(
-                sa.select(t.model_calls).where(t.model_calls.c.run_id == run_id).order_by("seq")
-            ).mappings().all()
-            aps = conn.execute(
-                sa.select(t.approvals).where(t.approvals.c.run_id == run_id).order_by("created_at")
-            ).mappings().all()
-            hos = conn.execute(
-                sa.select(t.handoffs).where(t.handoffs.c.run_id == run_id).order_by("created_at")
-            ).mappings().all()
+            tcs = (
+                conn.execute(
+                    sa.select(t.tool_calls).where(t.tool_calls.c.run_id == run_id).order_by("seq")
+                )
+                .mappings()
+                .all()
+            )
+            mcs = (
+                conn.execute(
+                    sa.select(t.model_calls).where(t.model_calls.c.run_id == run_id).order_by("seq")
+                )
+                .mappings()
+                .all()
+            )
+            aps = (
+                conn.execute(
+                    sa.select(t.approvals)
+                    .where(t.approvals.c.run_id == run_id)
+                    .order_by("created_at")
+                )
+                .mappings()
+                .all()
+            )
+            hos = (
+                conn.execute(
+                    sa.select(t.handoffs)
+                    .where(t.handoffs.c.run_id == run_id)
+                    .order_by("created_at")
+                )
+                .mappings()
+                .all()
+            )
         return RunDetail(
             run=RunRecord.model_validate(dict(row)),
             tool_calls=[_tool_record(dict(r)) for r in tcs],
@@ -352,8 +398,12 @@ class SqlStore:
                         t.approvals.c.run_id.in_(ids),
                         t.approvals.c.status == ApprovalStatus.PENDING.value,
                     )
-                    .values(status=ApprovalStatus.CANCELLED.value, decided_at=at,
-                            decided_by="warden", decision_reason="run interrupted")
+                    .values(
+                        status=ApprovalStatus.CANCELLED.value,
+                        decided_at=at,
+                        decided_by="warden",
+                        decision_reason="run interrupted",
+                    )
                 )
         return ids
 
@@ -371,9 +421,11 @@ class SqlStore:
     def get_approval(self, approval_id: str) -> ApprovalRequest | None:
         """One approval request, or None."""
         with self._tx() as conn:
-            row = conn.execute(
-                sa.select(t.approvals).where(t.approvals.c.id == approval_id)
-            ).mappings().first()
+            row = (
+                conn.execute(sa.select(t.approvals).where(t.approvals.c.id == approval_id))
+                .mappings()
+                .first()
+            )
         return ApprovalRequest.model_validate(dict(row)) if row else None
 
     def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
@@ -409,7 +461,9 @@ class SqlStore:
                     t.approvals.c.id == approval_id,
                     t.approvals.c.status == ApprovalStatus.PENDING.value,
                 )
-                .values(status=status.value, decided_by=actor, decision_reason=reason, decided_at=at)
+                .values(
+                    status=status.value, decided_by=actor, decision_reason=reason, decided_at=at
+                )
             )
             changed = res.rowcount
         current = self.get_approval(approval_id)
@@ -436,14 +490,20 @@ class SqlStore:
     def get_idempotency(self, key: str) -> IdempotencyRecord | None:
         """The result of a write applied under ``key``, or None."""
         with self._tx() as conn:
-            row = conn.execute(
-                sa.select(t.idempotency_keys).where(t.idempotency_keys.c.key == key)
-            ).mappings().first()
+            row = (
+                conn.execute(sa.select(t.idempotency_keys).where(t.idempotency_keys.c.key == key))
+                .mappings()
+                .first()
+            )
         return IdempotencyRecord.model_validate(dict(row)) if row else None
 
 
 def _times(run: RunRecord) -> dict[str, Any]:
-    return {"started_at": run.started_at, "ended_at": run.ended_at, "heartbeat_at": run.heartbeat_at}
+    return {
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "heartbeat_at": run.heartbeat_at,
+    }
 
 
 def _tool_row(call: ToolCallRecord) -> dict[str, Any]:

@@ -10,6 +10,7 @@ an OpenTelemetry SDK configured, spans are no-ops.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -76,13 +77,16 @@ class Tracing:
         if run.status not in _OK_STATES:
             span.set_status(Status(StatusCode.ERROR, run.reason or run.status.value))
         span.end()
-        try:
+        # Ended from another thread or out of order: nothing to restore.
+        with contextlib.suppress(Exception):
             otel_context.detach(token)  # pyright: ignore[reportArgumentType]
-        except Exception:  # ended from another thread or out of order: nothing to restore
-            pass
 
     def on_model_call(self, run: Run, record: ModelCallRecord) -> None:
-        """Emit ``chat {model}`` spanning the call's recorded latency."""
+        """Emit ``chat {model}`` spanning the call's recorded latency.
+
+        The recorded model is the one that answered, so it goes in
+        ``gen_ai.response.model`` (the request's model name is not known here).
+        """
         end_ns = int(record.at.timestamp() * 1e9)
         span = self.tracer.start_span(
             f"chat {record.model}",
@@ -90,13 +94,15 @@ class Tracing:
             start_time=end_ns - int(record.latency_s * 1e9),
             attributes={
                 "gen_ai.operation.name": "chat",
-                "gen_ai.request.model": record.model,
+                "gen_ai.response.model": record.model,
                 "gen_ai.provider.name": record.provider or "unknown",
                 "gen_ai.usage.input_tokens": record.input_tokens,
                 "gen_ai.usage.output_tokens": record.output_tokens,
                 "warden.cost.usd": record.cost_usd or 0.0,
             },
         )
+        if record.error:
+            span.set_status(Status(StatusCode.ERROR, record.error))
         span.end(end_time=end_ns)
 
     # -- tool spans -----------------------------------------------------------------------

@@ -113,4 +113,8 @@ class FakeModel:
         else:
             reply = self.replies[self._i % len(self.replies)]
             self._i += 1
-        return reply, max(1, int(len(prompt) * self.tokens_per_char)), max(1, int(len(str(reply)) * self.tokens_per_char))
+        return (
+            reply,
+            max(1, int(len(prompt) * self.tokens_per_char)),
+            max(1, int(len(str(reply)) * self.tokens_per_char)),
+        )

@@ -1,0 +1,42 @@
+# Warden developer commands. `make test` is what CI runs (.ci/run).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install lint typecheck layers test test-sqlite test-postgres bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/pyright src
+
+layers: install
+	$(BIN)/lint-imports
+
+test-sqlite: install
+	$(BIN)/python -m pytest -q
+
+test-postgres: install
+	@$(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test').close()" \
+	  || { echo "PostgreSQL is not reachable on 127.0.0.1:5432; start it with:"; \
+	       echo "  pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
+	WARDEN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+
+# The whole check: lint, types, layers, and the suite on SQLite and on PostgreSQL.
+test: lint typecheck layers test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/runtime_overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .warden
