@@ -100,7 +100,9 @@ def test_kill_and_unkill_are_recorded_and_idempotent(cli, store) -> None:
 
 
 def test_runs_list_and_show_explain_the_decision_trail(cli, make_governor, spec_factory) -> None:
-    gov = make_governor(spec_factory({"lookup": {"access": "read"}, "refund": {"access": "blocked"}}))
+    gov = make_governor(
+        spec_factory({"lookup": {"access": "read"}, "refund": {"access": "blocked"}})
+    )
 
     @gov.tool
     def lookup(customer_id: str) -> str:
@@ -116,8 +118,8 @@ def test_runs_list_and_show_explain_the_decision_trail(cli, make_governor, spec_
     shown = cli("runs", "show", run.id)
     assert shown.exit_code == 0
     text = shown.output
-    assert "Input: \"refund my card fee\"" in text
-    assert "Step 1: lookup(customer_id=\"c1\") ran and succeeded." in text
+    assert 'Input: "refund my card fee"' in text
+    assert 'Step 1: lookup(customer_id="c1") ran and succeeded.' in text
     assert "Step 2: refund(amount=5) was stopped. Policy denied (rule access)" in text
     assert "Ended blocked" in text
     detail = json.loads(cli("runs", "show", "--json", run.id).output)
@@ -131,9 +133,17 @@ def test_approvals_approve_and_deny(cli, store) -> None:
     for i in (1, 2):
         store.create_approval(
             ApprovalRequest(
-                id=f"apr_{i}", run_id="r", agent="a", seq=i, tool="issue_refund",
-                arguments={"amount": 100 * i}, args_hash=f"h{i}", rule="conditional_approval",
-                reason="needs approval", created_at=now, expires_at=now + timedelta(hours=1),
+                id=f"apr_{i}",
+                run_id="r",
+                agent="a",
+                seq=i,
+                tool="issue_refund",
+                arguments={"amount": 100 * i},
+                args_hash=f"h{i}",
+                rule="conditional_approval",
+                reason="needs approval",
+                created_at=now,
+                expires_at=now + timedelta(hours=1),
             )
         )
     listed = json.loads(cli("approvals", "list", "--json").output)

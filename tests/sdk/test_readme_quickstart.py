@@ -19,9 +19,18 @@ def test_readme_quickstart_runs_and_records_the_run(tmp_path, database_url, stor
     assert blocks, "the README has no python quickstart"
     script = tmp_path / "quickstart.py"
     script.write_text(blocks[0])
-    env = {**os.environ, "WARDEN_DATABASE_URL": database_url, "WARDEN_HOME": str(tmp_path / ".warden")}
+    env = {
+        **os.environ,
+        "WARDEN_DATABASE_URL": database_url,
+        "WARDEN_HOME": str(tmp_path / ".warden"),
+    }
     out = subprocess.run(
-        [sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "denied: issue_refund is blocked" in out.stdout

@@ -24,10 +24,17 @@ def test_spans_follow_the_genai_conventions(make_governor, spec_factory) -> None
 
     with gov.run(input="x", routing_key="cust-9") as run:
         run.call("lookup", customer_id="c1")
-        run.record_model_call(model="gpt-4o-mini", input_tokens=10, output_tokens=5, latency_s=0.2, provider="openai")
+        run.record_model_call(
+            model="gpt-4o-mini", input_tokens=10, output_tokens=5, latency_s=0.2, provider="openai"
+        )
         run.call("refund", amount=1)
     spans = {s.name: s for s in exporter.get_finished_spans()}
-    assert set(spans) == {"invoke_agent test-agent", "execute_tool lookup", "execute_tool refund", "chat gpt-4o-mini"}
+    assert set(spans) == {
+        "invoke_agent test-agent",
+        "execute_tool lookup",
+        "execute_tool refund",
+        "chat gpt-4o-mini",
+    }
     agent = spans["invoke_agent test-agent"]
     assert agent.attributes["gen_ai.operation.name"] == "invoke_agent"
     assert agent.attributes["gen_ai.agent.name"] == "test-agent"
