@@ -572,3 +572,15 @@ def test_run_state_errors(make_governor, spec_factory) -> None:
         run.resolve()
     with pytest.raises(RunStateError):
         run.resolve()
+
+
+def test_allowed_tool_without_a_function_fails_once_not_retried(make_governor, spec_factory, store) -> None:
+    gov = make_governor(spec_factory({"lookup_customer": {"access": "read", "max_attempts": 5}}))
+    with gov.run(input="x") as run:
+        run.call("lookup_customer", customer_id="c1")
+    assert run.status is RunStatus.ESCALATED
+    gov.flush()
+    (call,) = store.get_run(run.id).tool_calls
+    assert call.status is ToolCallStatus.NOT_RUN
+    assert call.attempts == 0
+    assert "no function is registered" in call.error

@@ -6,7 +6,7 @@ import concurrent.futures
 from typing import Any
 
 from warden.core.runs import ToolCallStatus
-from warden.errors import ToolExecutionError, ToolTimeoutError
+from warden.errors import ToolRegistrationError, ToolTimeoutError
 from warden.runtime.interceptors import CallContext
 
 __all__ = ["execute_tool"]
@@ -22,7 +22,7 @@ def execute_tool(ctx: CallContext) -> Any:
     finish; its result is discarded).
 
     Raises:
-        ToolExecutionError: No function is registered for the tool.
+        ToolRegistrationError: No function is registered for the tool (not retried).
         ToolTimeoutError: The tool exceeded ``timeout_s``.
         ToolOutputError: The result does not match the return annotation.
         Exception: Whatever the tool raised.
@@ -30,7 +30,9 @@ def execute_tool(ctx: CallContext) -> Any:
     tool = ctx.tool
     if tool is None:
         ctx.status = ToolCallStatus.NOT_RUN
-        raise ToolExecutionError(f"no function is registered for tool {ctx.call.tool!r}")
+        raise ToolRegistrationError(
+            f"the spec allows {ctx.call.tool!r} but no function is registered for it (@wd.tool)"
+        )
     kwargs = dict(ctx.call.arguments)
     if tool.takes_idempotency_key:
         kwargs["idempotency_key"] = ctx.idempotency_key

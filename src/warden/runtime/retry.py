@@ -20,7 +20,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from warden.errors import RunError, ToolExecutionError
+from warden.errors import RunError, ToolExecutionError, WardenError
 from warden.runtime.interceptors import CallContext, Proceed
 
 __all__ = ["INITIAL_WAIT_S", "MAX_WAIT_S", "Retry"]
@@ -34,7 +34,7 @@ MAX_WAIT_S = 5.0
 def _retryable(exc: BaseException) -> bool:
     # A tool's own exceptions are retried; Warden's decisions and signals are not, except
     # a tool timeout (the tool may answer next time).
-    if isinstance(exc, RunError):
+    if isinstance(exc, WardenError):
         return isinstance(exc, ToolExecutionError)
     return isinstance(exc, Exception)
 
