@@ -226,9 +226,7 @@ def test_content_hash_equal_for_equal_specs_and_differs_otherwise() -> None:
     b = AgentSpec.model_validate(spec_dict(tools={"lookup": {"access": "read"}}))
     c = AgentSpec.model_validate(spec_dict(tools={"lookup": {"access": "write"}}))
     # Explicit default equals omitted default: the hash is over the normalised spec.
-    d = AgentSpec.model_validate(
-        spec_dict(tools={"lookup": {"access": "read", "max_attempts": 3}})
-    )
+    d = AgentSpec.model_validate(spec_dict(tools={"lookup": {"access": "read", "max_attempts": 3}}))
     assert a.content_hash() == b.content_hash() == d.content_hash()
     assert a.content_hash() != c.content_hash()
 

@@ -102,7 +102,12 @@ def test_every_rule_in_the_catalogue_is_checked_once() -> None:
         ("lookup_customer", {"customer_id": "C-12"}, Verdict.DENY, "argument_constraints"),
         ("lookup_customer", {}, Verdict.DENY, "argument_constraints"),
         ("route_ticket", {"ticket_id": "T-9", "queue": "billing"}, Verdict.ALLOW, "access"),
-        ("route_ticket", {"ticket_id": "T-9", "queue": "refunds"}, Verdict.DENY, "argument_constraints"),
+        (
+            "route_ticket",
+            {"ticket_id": "T-9", "queue": "refunds"},
+            Verdict.DENY,
+            "argument_constraints",
+        ),
         ("issue_refund", {"amount": 10}, Verdict.DENY, "access"),
         ("escalate_to_human", {"reason": "angry customer"}, Verdict.ALLOW, "access"),
         ("escalate_to_human", {"reason": "x" * 201}, Verdict.DENY, "argument_constraints"),
@@ -276,7 +281,9 @@ def test_global_advisory_with_a_rule_enforced() -> None:
 
 
 def test_advisory_mode_without_hits_is_a_plain_allow() -> None:
-    d = decide(make_spec({"lookup": {"access": "read"}}, mode="advisory"), make_call("lookup"), fresh())
+    d = decide(
+        make_spec({"lookup": {"access": "read"}}, mode="advisory"), make_call("lookup"), fresh()
+    )
     assert d.verdict is Verdict.ALLOW
     assert d.hits == ()
     assert d.would_have_denied is False
@@ -287,7 +294,12 @@ def test_advisory_mode_without_hits_is_a_plain_allow() -> None:
 
 def test_decide_does_not_modify_the_state() -> None:
     tools = {
-        "send": {"access": "write", "egress": True, "provenance": ["to"], "rate_limit": {"per_run": 5}},
+        "send": {
+            "access": "write",
+            "egress": True,
+            "provenance": ["to"],
+            "rate_limit": {"per_run": 5},
+        },
     }
     s = fresh("mail ann@example.com")
     s.note_result("web", "x", untrusted=True)

@@ -15,6 +15,7 @@ from collections import Counter
 from fnmatch import fnmatchcase
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -89,9 +90,12 @@ KINDS = ["enum", "pattern", "min", "max", "max_length", "allow"]
 
 
 @st.composite
-def constraints(draw: st.DrawFn) -> ArgumentConstraint:
-    """Zero to three kinds of constraint at once, so that satisfiable ones are common."""
-    kinds = draw(st.sets(st.sampled_from(KINDS), max_size=3))
+def constraints(draw: st.DrawFn, focus: str | None = None) -> ArgumentConstraint:
+    """``focus`` (when given) plus at most one other kind; else up to three kinds at once."""
+    if focus is None:
+        kinds = draw(st.sets(st.sampled_from(KINDS), max_size=3))
+    else:
+        kinds = {focus} | draw(st.sets(st.sampled_from(KINDS), max_size=1))
     data: dict[str, Any] = {"required": draw(st.booleans())}
     if "enum" in kinds:
         data["enum"] = draw(st.lists(enum_items, min_size=1, max_size=4))
@@ -210,11 +214,15 @@ def complies(present: bool, value: Any, c: ArgumentConstraint) -> bool:
 # --- (a) allow => every constraint holds -------------------------------------------------------
 
 
-@PROFILE
+@pytest.mark.parametrize("focus", [*KINDS, None])
+@settings(PROFILE, max_examples=120)
 @given(data=st.data())
-def test_allowed_calls_satisfy_every_constraint(data: st.DataObject) -> None:
+def test_allowed_calls_satisfy_every_constraint(focus: str | None, data: st.DataObject) -> None:
     names = data.draw(st.lists(st.sampled_from(ARG_NAMES), min_size=1, max_size=2, unique=True))
-    rules = {name: data.draw(constraints(), label=f"constraint {name}") for name in names}
+    rules = {
+        name: data.draw(constraints(focus if i == 0 else None), label=f"constraint {name}")
+        for i, name in enumerate(names)
+    }
     arguments: dict[str, Any] = {}
     for name in names:
         if data.draw(st.integers(0, 9), label=f"present {name}") > 0:
@@ -261,7 +269,9 @@ def enforced_policies(draw: st.DrawFn, keep_enforced: str) -> dict[str, Any]:
     """Random policy settings whose effective mode for ``keep_enforced`` is enforce."""
     mode = draw(st.sampled_from(["enforce", "advisory"]))
     others = sorted(r for r in RULES if r != keep_enforced)
-    overrides = draw(st.dictionaries(st.sampled_from(others), st.sampled_from(["enforce", "advisory"])))
+    overrides = draw(
+        st.dictionaries(st.sampled_from(others), st.sampled_from(["enforce", "advisory"]))
+    )
     if mode == "advisory" or draw(st.booleans()):
         overrides[keep_enforced] = "enforce"
     policy: dict[str, Any] = {"mode": mode, "rules": overrides}
@@ -301,7 +311,7 @@ def assert_untouched(before: RunState, after: RunState) -> None:
     assert before.untrusted_sources == after.untrusted_sources
 
 
-@PROFILE
+@settings(PROFILE, max_examples=200)
 @given(data=st.data())
 def test_blocked_tool_is_never_allowed(data: st.DataObject) -> None:
     name = data.draw(TOOL_NAMES, label="tool")
@@ -329,7 +339,7 @@ def test_blocked_tool_is_never_allowed(data: st.DataObject) -> None:
 # --- (c) unknown tools are never allowed --------------------------------------------------------
 
 
-@PROFILE
+@settings(PROFILE, max_examples=200)
 @given(data=st.data())
 def test_unknown_tool_is_never_allowed(data: st.DataObject) -> None:
     listed = data.draw(

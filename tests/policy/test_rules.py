@@ -46,7 +46,9 @@ def run(
     state: RunState | None = None,
     **policy: Any,
 ) -> Decision:
-    return decide(make_spec(tools, **policy), make_call(tool, **(arguments or {})), state or fresh())
+    return decide(
+        make_spec(tools, **policy), make_call(tool, **(arguments or {})), state or fresh()
+    )
 
 
 def rules_hit(decision: Decision) -> list[str]:
@@ -190,17 +192,26 @@ def test_range_boundaries_are_inclusive() -> None:
     assert run(tools, "t", {"n": float("-inf")}).verdict is Verdict.DENY
 
 
-@pytest.mark.xfail(
-    reason="BUG: constraints.violations compares with `value < min` / `value > max`, both "
-    "False for NaN, so amount=NaN passes a min/max range (fail open)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_nan_is_outside_every_range() -> None:
     tools = {"refund": {"access": "write", "arguments": {"amount": {"min": 0, "max": 100}}}}
     d = run(tools, "refund", {"amount": float("nan")})
     assert d.verdict is Verdict.DENY
     assert d.rule == "argument_constraints"
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400)], ids=["huge", "minus-huge"])
+def test_huge_integer_outside_the_range_is_denied(value: int) -> None:
+    tools = {"refund": {"access": "write", "arguments": {"amount": {"min": 0, "max": 100}}}}
+    d = run(tools, "refund", {"amount": value})
+    assert d.verdict is Verdict.DENY
+    assert d.rule == "argument_constraints"
+
+
+def test_large_integer_just_above_max_is_denied() -> None:
+    tools = {"t": {"access": "write", "arguments": {"n": {"max": 1e16}}}}
+    assert run(tools, "t", {"n": 10**16}).verdict is Verdict.ALLOW
+    d = run(tools, "t", {"n": 10**16 + 1})
+    assert d.verdict is Verdict.DENY
 
 
 def test_null_value_for_a_constrained_argument_is_denied() -> None:
@@ -436,7 +447,9 @@ def test_provenance_value_absent_needs_approval() -> None:
 
 
 def test_provenance_denies_when_configured() -> None:
-    d = run(PAY, "send_payment", {"account": "GB00-EVIL-0001"}, fresh("pay DE89"), provenance="deny")
+    d = run(
+        PAY, "send_payment", {"account": "GB00-EVIL-0001"}, fresh("pay DE89"), provenance="deny"
+    )
     assert d.verdict is Verdict.DENY
     assert d.rule == "provenance"
 
@@ -479,12 +492,6 @@ def test_provenance_non_string_values_use_canonical_json() -> None:
     assert run(PAY, "send_payment", {"account": 654321}, s).rule == "provenance"
 
 
-@pytest.mark.xfail(
-    reason="WEAKNESS: RunState.is_trusted_value is a plain substring test, so a prefix of a "
-    "trusted account/URL (a different account, a different domain) counts as trusted",
-    raises=AssertionError,
-    strict=True,
-)
 def test_provenance_part_of_a_trusted_value_is_not_trusted() -> None:
     s = fresh("Pay account 123456789 and then open https://example.com/invoice")
     assert run(PAY, "send_payment", {"account": "12345"}, s).rule == "provenance"

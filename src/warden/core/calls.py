@@ -119,7 +119,10 @@ class RunState:
         return any(needle in text and pattern.search(text) for text in self.trusted_texts)
 
     def note_attempt(self, call: CallInput) -> None:
-        """Record that ``call`` was attempted (before the decision; loop detection)."""
+        """Record that ``call`` was attempted (after its decision; loop detection).
+
+        ``call_counts`` therefore holds earlier attempts when the policy decides a call.
+        """
         self.call_counts[call.args_hash] += 1
 
     def note_allowed(self, call: CallInput, *, side_effects: bool) -> None:

@@ -79,7 +79,11 @@ def parse_spec(text: str, *, file: str = "<string>") -> AgentSpec:
     try:
         spec = AgentSpec.model_validate(data)
     except ValidationError as exc:
-        problems += _validation_problems(exc, builder.lines, file)
+        # A value the YAML reader already refused is reported once, not again by pydantic.
+        unreadable = {p.path for p in problems}
+        problems += [
+            p for p in _validation_problems(exc, builder.lines, file) if p.path not in unreadable
+        ]
     if problems or spec is None:
         problems.sort(key=lambda p: (p.line, p.path))
         raise SpecError(problems)
@@ -106,6 +110,18 @@ class _Builder:
             SpecProblem(self.file, node.start_mark.line + 1, _dotted(path) or "(document)", message)
         )
 
+    def _merge_sources(self, node: yaml.Node, path: _Path) -> list[dict[str, Any]]:
+        """The mappings a ``<<:`` merge key pulls in (one mapping or a list of them)."""
+        nodes: list[yaml.Node] = list(node.value) if isinstance(node, yaml.SequenceNode) else [node]  # pyright: ignore[reportUnknownArgumentType]
+        sources: list[dict[str, Any]] = []
+        for item in nodes:
+            value = self.build(item, path)
+            if isinstance(value, dict):
+                sources.append(cast(dict[str, Any], value))
+            else:
+                self._problem(item, path, "a merge key (<<) must refer to a mapping")
+        return sources
+
     def build(self, node: yaml.Node, path: _Path) -> Any:
         """Plain data for ``node`` at ``path``; problems are collected, not raised."""
         self.lines.setdefault(path, node.start_mark.line + 1)
@@ -116,7 +132,11 @@ class _Builder:
             self._stack.add(id(node))
             out: dict[str, Any] = {}
             seen: dict[str, int] = {}
+            merged: list[dict[str, Any]] = []
             for key_node, value_node in node.value:  # pyright: ignore[reportUnknownVariableType]
+                if key_node.tag == _MERGE_TAG:  # pyright: ignore[reportUnknownMemberType]
+                    merged += self._merge_sources(value_node, path)  # pyright: ignore[reportUnknownArgumentType]
+                    continue
                 key = str(key_node.value)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
                 line = key_node.start_mark.line + 1  # pyright: ignore[reportUnknownMemberType]
                 if key in seen:
@@ -128,6 +148,9 @@ class _Builder:
                 seen[key] = line
                 self.lines[(*path, key)] = line
                 out[key] = self.build(value_node, (*path, key))  # pyright: ignore[reportUnknownArgumentType]
+            for source in merged:  # YAML merge keys: explicit keys win
+                for key, value in source.items():
+                    out.setdefault(key, value)
             self._stack.discard(id(node))
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -141,6 +164,9 @@ class _Builder:
             detail = getattr(exc, "problem", None) or str(exc)
             self._problem(node, path, f"cannot read this value: {detail}")
             return None
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _validation_problems(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from warden.core.spec import ArgumentConstraint
 
@@ -49,7 +49,7 @@ def violations(name: str, present: bool, value: Any, rule: ArgumentConstraint) -
         if not _is_number(value) or value != value:  # NaN compares false with everything
             out.append(f"{name} must be a number, got {value!r}.")
         else:
-            number = float(value)
+            number = cast(float, value)  # exact: big ints are not rounded through float()
             if rule.min is not None and number < rule.min:
                 out.append(f"{name} {value!r} is below the minimum of {rule.min:g}.")
             if rule.max is not None and number > rule.max:
