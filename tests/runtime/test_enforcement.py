@@ -574,7 +574,9 @@ def test_run_state_errors(make_governor, spec_factory) -> None:
         run.resolve()
 
 
-def test_allowed_tool_without_a_function_fails_once_not_retried(make_governor, spec_factory, store) -> None:
+def test_allowed_tool_without_a_function_fails_once_not_retried(
+    make_governor, spec_factory, store
+) -> None:
     gov = make_governor(spec_factory({"lookup_customer": {"access": "read", "max_attempts": 5}}))
     with gov.run(input="x") as run:
         run.call("lookup_customer", customer_id="c1")
