@@ -34,6 +34,7 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
 import platform
 import shutil
@@ -112,7 +113,7 @@ def percentile(sorted_values: list[int] | list[float], q: float) -> float:
     """Nearest-rank percentile of already sorted values (q in [0, 100])."""
     if not sorted_values:
         return float("nan")
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
     return float(sorted_values[rank - 1])
 
 
@@ -153,6 +154,7 @@ def bench_governed_calls(gov: Governor, n: int, warmup: int) -> tuple[dict[str, 
     """Latency of ``run.call("noop", x=i)`` inside one long run; returns (summary, calls/s)."""
     clock = time.perf_counter_ns
     samples = [0] * n
+    total_s = float("nan")
     with gov.run(input={"bench": "governed-calls"}) as run:
         call = run.call
         for i in range(warmup):
@@ -270,14 +272,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Overhead of a governed no-op tool call, and governed 3-call runs per second."
     )
-    parser.add_argument("--calls", type=int, default=20_000, help="measured calls (bare and governed)")
+    parser.add_argument(
+        "--calls", type=int, default=20_000, help="measured governed calls (bare: at least 100 000)"
+    )
     parser.add_argument("--runs", type=int, default=2_000, help="measured 3-call runs")
     parser.add_argument(
         "--database-url",
         default=None,
         help="SQLAlchemy URL of the store (default: a temporary SQLite file, deleted afterwards)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    parser.add_argument("--json", action="store_true", help="print one JSON document, not text")
     args = parser.parse_args(argv)
     if args.calls < 10 or args.runs < 10:
         parser.error("--calls and --runs must be at least 10")
@@ -360,36 +364,60 @@ def print_report(out: dict[str, Any]) -> None:
     m, c = out["machine"], out["config"]
     p: Callable[..., None] = print
     p(f"warden runtime overhead  {m['date']}")
-    p(f"  machine : {m['nproc']} CPU ({m['cpu']}), {m['ram_gib']} GiB RAM, "
-      f"Python {m['python']}, SQLAlchemy {m['sqlalchemy']}")
+    p(
+        f"  machine : {m['nproc']} CPU ({m['cpu']}), {m['ram_gib']} GiB RAM, "
+        f"Python {m['python']}, SQLAlchemy {m['sqlalchemy']}"
+    )
     p(f"  store   : {m['database']} {m['database_version']}  ({c['database_url']})")
-    p(f"  load avg: {m['loadavg_before']} before, {m['loadavg_after']} after"
-      + ("  (WARNING: other work is using the CPUs; numbers are pessimistic)"
-         if max(m["loadavg_before"][0], m["loadavg_after"][0]) > 0.5 * (m["nproc"] or 1) else ""))
+    p(
+        f"  load avg: {m['loadavg_before']} before, {m['loadavg_after']} after"
+        + (
+            "  (WARNING: other work is using the CPUs; numbers are pessimistic)"
+            if max(m["loadavg_before"][0], m["loadavg_after"][0]) > 0.5 * (m["nproc"] or 1)
+            else ""
+        )
+    )
     p()
     p(f"{'per call (us)':<34}{'p50':>9}{'p90':>9}{'p99':>9}{'p99.9':>9}{'mean':>9}{'calls/s':>12}")
-    for label, key in (("bare noop(x=i)", "bare_call"), ('governed run.call("noop", x=i)', "governed_call")):
+    rows = (("bare noop(x=i)", "bare_call"), ('governed run.call("noop", x=i)', "governed_call"))
+    for label, key in rows:
         r = out[key]
-        p(f"{label:<34}{r['p50_us']:>9.2f}{r['p90_us']:>9.2f}{r['p99_us']:>9.2f}"
-          f"{r['p999_us']:>9.2f}{r['mean_us']:>9.2f}{r['calls_per_s']:>12,.0f}")
+        p(
+            f"{label:<34}{r['p50_us']:>9.2f}{r['p90_us']:>9.2f}{r['p99_us']:>9.2f}"
+            f"{r['p999_us']:>9.2f}{r['mean_us']:>9.2f}{r['calls_per_s']:>12,.0f}"
+        )
     a = out["added_per_call"]
     p(f"{'added by governance':<34}{a['p50_us']:>9.2f}{'':>9}{a['p99_us']:>9.2f}")
     g = out["governed_call"]
-    p(f"  (n={g['n']}; governed p50 over the first / last 10% of the run: "
-      f"{g['p50_first_10pct_us']:.2f} / {g['p50_last_10pct_us']:.2f} us)")
+    p(
+        f"  (n={g['n']}; governed p50 over the first / last 10% of the run: "
+        f"{g['p50_first_10pct_us']:.2f} / {g['p50_last_10pct_us']:.2f} us)"
+    )
     p()
     r = out["three_call_runs"]
     p(f"{'3-call run (ms)':<34}{'p50':>9}{'p90':>9}{'p99':>9}{'p99.9':>9}{'mean':>9}{'runs/s':>12}")
-    p(f"{'2 reads + 1 write + resolve':<34}{r['p50_us'] / 1e3:>9.3f}{r['p90_us'] / 1e3:>9.3f}"
-      f"{r['p99_us'] / 1e3:>9.3f}{r['p999_us'] / 1e3:>9.3f}{r['mean_us'] / 1e3:>9.3f}"
-      f"{r['runs_per_s']:>12,.0f}")
-    p(f"  (n={r['n']} runs in {r['wall_s']:.2f} s including the final flush of {r['final_flush_ms']:.1f} ms)")
+    p(
+        f"{'2 reads + 1 write + resolve':<34}{r['p50_us'] / 1e3:>9.3f}{r['p90_us'] / 1e3:>9.3f}"
+        f"{r['p99_us'] / 1e3:>9.3f}{r['p999_us'] / 1e3:>9.3f}{r['mean_us'] / 1e3:>9.3f}"
+        f"{r['runs_per_s']:>12,.0f}"
+    )
+    p(
+        f"  (n={r['n']} runs in {r['wall_s']:.2f} s, "
+        f"including the final flush of {r['final_flush_ms']:.1f} ms)"
+    )
     s = out["stored"]
-    p(f"  records in the store: {s['found']} (expected {s['expected']}): "
-      f"{'complete' if s['complete'] else 'MISMATCH (records lost, or another process deleted rows)'}")
+    p(
+        f"  records in the store: {s['found']} (expected {s['expected']}): "
+        + (
+            "complete"
+            if s["complete"]
+            else "MISMATCH (records lost, or another process deleted rows)"
+        )
+    )
     p()
     for name, t in out["targets"].items():
-        p(f"target {name:<14} {t['target']:>8}: {t['value']:>10}  {'MET' if t['met'] else 'NOT MET'}")
+        verdict = "MET" if t["met"] else "NOT MET"
+        p(f"target {name:<14} {t['target']:>8}: {t['value']:>10}  {verdict}")
 
 
 if __name__ == "__main__":

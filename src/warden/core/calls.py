@@ -14,6 +14,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +27,7 @@ def canonical_json(value: Any) -> str:
 
     Values JSON cannot hold (datetimes, pydantic models, sets) fall back to ``str``.
     """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(value)
 
 
 def _json_default(value: Any) -> Any:
@@ -36,6 +37,9 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return sorted(str(v) for v in value)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
     return str(value)
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
 def arguments_hash(tool: str, arguments: dict[str, Any]) -> str:
@@ -61,9 +65,10 @@ class CallInput(BaseModel):
     seq: int = 0
     """Step number within the run (1-based; 0 when unknown)."""
 
-    @property
+    @cached_property
     def args_hash(self) -> str:
-        """``arguments_hash(tool, arguments)``."""
+        """``arguments_hash(tool, arguments)``, computed once (the model is frozen; build a
+        new ``CallInput`` rather than ``model_copy(update=...)`` to change arguments)."""
         return arguments_hash(self.tool, self.arguments)
 
 

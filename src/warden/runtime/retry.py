@@ -10,7 +10,8 @@ before every retry, and waits use the injected clock. Errors that retrying canno
 
 from __future__ import annotations
 
-from typing import Any
+import random
+from typing import NoReturn
 
 from tenacity import (
     RetryCallState,
@@ -40,23 +41,32 @@ def _retryable(exc: BaseException) -> bool:
 
 
 class Retry:
-    """Interceptor: retry the rest of the chain for retryable tools."""
+    """Interceptor: retry the rest of the chain for retryable tools.
+
+    The first attempt runs directly (no tenacity machinery on the hot path); only a
+    retryable failure hands the remaining attempts to tenacity.
+    """
 
     def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
         """Run ``proceed`` up to ``max_attempts`` times; raise ``ToolExecutionError`` at the end."""
         spec_tool = ctx.spec_tool
         attempts = spec_tool.max_attempts if spec_tool is not None and spec_tool.retryable else 1
-        if attempts == 1:
-            return _once(ctx, proceed)
+        try:
+            return proceed(ctx)
+        except Exception as exc:
+            if attempts == 1 or not _retryable(exc):
+                _raise_as_tool_error(ctx, exc)
         clock = ctx.run.governor.clock
+        ctx.run.kill_switch.check(fresh=True)
+        clock.sleep(INITIAL_WAIT_S + random.uniform(0, INITIAL_WAIT_S))
 
         def before_sleep(state: RetryCallState) -> None:
             ctx.run.kill_switch.check(fresh=True)
 
         retrying = Retrying(
-            stop=stop_after_attempt(attempts),
+            stop=stop_after_attempt(attempts - 1),
             wait=wait_exponential_jitter(
-                multiplier=INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=INITIAL_WAIT_S
+                multiplier=2 * INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=INITIAL_WAIT_S
             ),
             retry=retry_if_exception(_retryable),
             sleep=clock.sleep,
@@ -65,18 +75,13 @@ class Retry:
         )
         try:
             return retrying(proceed, ctx)
-        except RunError:
-            raise
         except Exception as exc:
-            raise ToolExecutionError(
-                f"{ctx.call.tool} failed after {ctx.attempts} attempt(s): {type(exc).__name__}: {exc}"
-            ) from exc
+            _raise_as_tool_error(ctx, exc)
 
 
-def _once(ctx: CallContext, proceed: Proceed) -> Any:
-    try:
-        return proceed(ctx)
-    except RunError:
-        raise
-    except Exception as exc:
-        raise ToolExecutionError(f"{ctx.call.tool} failed: {type(exc).__name__}: {exc}") from exc
+def _raise_as_tool_error(ctx: CallContext, exc: Exception) -> NoReturn:
+    if isinstance(exc, RunError):
+        raise exc
+    raise ToolExecutionError(
+        f"{ctx.call.tool} failed after {ctx.attempts} attempt(s): {type(exc).__name__}: {exc}"
+    ) from exc

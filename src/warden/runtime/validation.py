@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from warden.core.calls import CallInput
 from warden.core.runs import ToolCallStatus
 from warden.runtime.interceptors import CallContext, Proceed
 
@@ -23,5 +24,12 @@ class InputValidation:
             except Exception:
                 ctx.status = ToolCallStatus.INVALID
                 raise
-            ctx.call = ctx.call.model_copy(update={"arguments": arguments})
+            call = ctx.call
+            ctx.call = CallInput(
+                agent=call.agent,
+                run_id=call.run_id,
+                tool=call.tool,
+                arguments=arguments,
+                seq=call.seq,
+            )
         return proceed(ctx)
