@@ -8,37 +8,11 @@ from typing import Any
 
 import pytest
 
-from warden.core.calls import CallInput, RunState
+from tests.policy.helpers import fresh, make_call, make_spec
 from warden.core.decisions import RULES, Decision, RuleMode, Verdict
-from warden.core.spec import AgentSpec
 from warden.core.spec_loader import parse_spec
 from warden.policy import decide
 from warden.policy.rules import RULE_CHECKS
-
-
-def make_spec(tools: dict[str, dict[str, Any]], **policy: Any) -> AgentSpec:
-    return AgentSpec.model_validate(
-        {
-            "apiVersion": "warden/v1",
-            "kind": "Agent",
-            "metadata": {
-                "name": "support-bot",
-                "version": "1",
-                "owner": "alice",
-                "backup_owner": "bob",
-                "runbook": "docs/runbook.md",
-            },
-            "spec": {"scope": "Support tickets.", "tools": tools, "policy": policy},
-        }
-    )
-
-
-def make_call(tool: str, **arguments: Any) -> CallInput:
-    return CallInput(agent="support-bot", run_id="run-1", tool=tool, arguments=arguments)
-
-
-def fresh(run_input: Any = "") -> RunState:
-    return RunState.start("support-bot", "run-1", run_input)
 
 
 def hits(decision: Decision) -> list[tuple[str, Verdict, RuleMode]]:

@@ -6,37 +6,13 @@ from typing import Any
 
 import pytest
 
+from tests.policy.helpers import fresh, make_call, make_spec
 from warden.core.calls import CallInput, RunState
 from warden.core.decisions import Decision, RuleMode, Verdict
-from warden.core.spec import AgentSpec, PolicySettings
+from warden.core.spec import PolicySettings
 from warden.policy import decide
 
 DEFAULT_REPEATS = PolicySettings().max_repeated_calls
-
-
-def make_spec(tools: dict[str, dict[str, Any]], **policy: Any) -> AgentSpec:
-    return AgentSpec.model_validate(
-        {
-            "apiVersion": "warden/v1",
-            "kind": "Agent",
-            "metadata": {
-                "name": "support-bot",
-                "version": "1",
-                "owner": "alice",
-                "backup_owner": "bob",
-                "runbook": "docs/runbook.md",
-            },
-            "spec": {"scope": "Support tickets.", "tools": tools, "policy": policy},
-        }
-    )
-
-
-def make_call(tool: str, **arguments: Any) -> CallInput:
-    return CallInput(agent="support-bot", run_id="run-1", tool=tool, arguments=arguments)
-
-
-def fresh(run_input: Any = "") -> RunState:
-    return RunState.start("support-bot", "run-1", run_input)
 
 
 def run(

@@ -158,6 +158,21 @@ def spec_show(
 # -- kill switch --------------------------------------------------------------------------
 
 
+def _set_switch(
+    agent: str, engaged: bool, reason: str, database_url: str | None, as_json: bool
+) -> None:
+    with _store(database_url) as store:
+        state = store.set_kill_switch(
+            agent, engaged=engaged, reason=reason, actor=_actor(), at=SystemClock().now()
+        )
+    if as_json:
+        _print_json(state)
+    elif state.engaged:
+        out.print(f"kill switch [bold red]ENGAGED[/] for {agent} by {state.actor}: {state.reason}")
+    else:
+        out.print(f"kill switch released for {agent} by {state.actor}: {state.reason}")
+
+
 @app.command("kill")
 def kill(
     agent: Annotated[str, typer.Argument(help="Agent name.")],
@@ -165,15 +180,11 @@ def kill(
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Engage the kill switch: new runs and in-flight runs stop before their next call."""
-    with _store(database_url) as store:
-        state = store.set_kill_switch(
-            agent, engaged=True, reason=reason, actor=_actor(), at=SystemClock().now()
-        )
-    if as_json:
-        _print_json(state)
-    else:
-        out.print(f"kill switch [bold red]ENGAGED[/] for {agent} by {state.actor}: {state.reason}")
+    """Engage the kill switch: new runs and in-flight runs stop before their next call.
+
+    Idempotent: killing a killed agent changes nothing (the first reason stays).
+    """
+    _set_switch(agent, True, reason, database_url, as_json)
 
 
 @app.command("unkill")
@@ -184,14 +195,7 @@ def unkill(
     as_json: JsonFlag = False,
 ) -> None:
     """Release the kill switch."""
-    with _store(database_url) as store:
-        state = store.set_kill_switch(
-            agent, engaged=False, reason=reason, actor=_actor(), at=SystemClock().now()
-        )
-    if as_json:
-        _print_json(state)
-    else:
-        out.print(f"kill switch released for {agent} by {state.actor}: {state.reason}")
+    _set_switch(agent, False, reason, database_url, as_json)
 
 
 # -- runs ---------------------------------------------------------------------------------

@@ -313,45 +313,24 @@ class SqlStore:
             row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
             if row is None:
                 return None
-            tcs = (
-                conn.execute(
-                    sa.select(t.tool_calls).where(t.tool_calls.c.run_id == run_id).order_by("seq")
-                )
-                .mappings()
-                .all()
-            )
-            mcs = (
-                conn.execute(
-                    sa.select(t.model_calls).where(t.model_calls.c.run_id == run_id).order_by("seq")
-                )
-                .mappings()
-                .all()
-            )
-            aps = (
-                conn.execute(
-                    sa.select(t.approvals)
-                    .where(t.approvals.c.run_id == run_id)
-                    .order_by("created_at")
-                )
-                .mappings()
-                .all()
-            )
-            hos = (
-                conn.execute(
-                    sa.select(t.handoffs)
-                    .where(t.handoffs.c.run_id == run_id)
-                    .order_by("created_at")
-                )
-                .mappings()
-                .all()
-            )
+            tcs = self._run_rows(conn, t.tool_calls, run_id, "seq")
+            mcs = self._run_rows(conn, t.model_calls, run_id, "seq")
+            aps = self._run_rows(conn, t.approvals, run_id, "created_at")
+            hos = self._run_rows(conn, t.handoffs, run_id, "created_at")
         return RunDetail(
             run=RunRecord.model_validate(dict(row)),
-            tool_calls=[_tool_record(dict(r)) for r in tcs],
-            model_calls=[ModelCallRecord.model_validate(dict(r)) for r in mcs],
-            approvals=[ApprovalRequest.model_validate(dict(r)) for r in aps],
-            handoffs=[Handoff.model_validate(dict(r)) for r in hos],
+            tool_calls=[_tool_record(r) for r in tcs],
+            model_calls=[ModelCallRecord.model_validate(r) for r in mcs],
+            approvals=[ApprovalRequest.model_validate(r) for r in aps],
+            handoffs=[Handoff.model_validate(r) for r in hos],
         )
+
+    @staticmethod
+    def _run_rows(
+        conn: Connection, table: sa.Table, run_id: str, order: str
+    ) -> list[dict[str, Any]]:
+        q = sa.select(table).where(table.c.run_id == run_id).order_by(table.c[order])
+        return [dict(r) for r in conn.execute(q).mappings()]
 
     def list_runs(self, where: RunFilter) -> list[RunRecord]:
         """Runs matching ``where``, newest first, at most ``where.limit``."""
