@@ -12,7 +12,6 @@ from __future__ import annotations
 from warden.core.decisions import Decision, Verdict
 from warden.core.runs import RunMode, ToolCallStatus
 from warden.errors import PolicyDenied
-from warden.policy import decide
 from warden.runtime.approvals import wait_for_approval
 from warden.runtime.interceptors import CallContext, Proceed
 from warden.runtime.shadow import Proposal
@@ -26,10 +25,12 @@ class PolicyGate:
     def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
         """Decide the call and act on the verdict."""
         run = ctx.run
-        state = run.state
-        state.agent_calls_last_minute = run.governor.rate_window.counts(ctx.call.tool)
+        session = run.policy
+        window = run.governor.rate_window
         try:
-            decision = ctx.decision = decide(run.spec, ctx.call, state)
+            decision = ctx.decision = session.decide(
+                ctx.call, agent_calls_last_minute=window.counts(ctx.call.tool)
+            )
             side_effects = ctx.spec_tool is not None and ctx.spec_tool.has_side_effects
             if decision.verdict is Verdict.DENY:
                 ctx.status = ToolCallStatus.DENIED
@@ -38,17 +39,20 @@ class PolicyGate:
                 side_effects or decision.verdict is Verdict.REQUIRE_APPROVAL
             ):
                 ctx.status = ToolCallStatus.PROPOSED
-                state.note_allowed(ctx.call, side_effects=side_effects)
+                session.let_through(ctx.call)
                 proposal = Proposal(tool=ctx.call.tool, arguments=ctx.call.arguments)
                 ctx.result_json = proposal.model_dump(mode="json")
                 return proposal
             if decision.verdict is Verdict.REQUIRE_APPROVAL:
                 wait_for_approval(ctx)
-                ctx.decision = _after_approval(ctx, decide(run.spec, ctx.call, state))
+                again = session.decide(
+                    ctx.call, agent_calls_last_minute=window.counts(ctx.call.tool)
+                )
+                ctx.decision = _after_approval(ctx, again)
         finally:
-            state.note_attempt(ctx.call)
-        state.note_allowed(ctx.call, side_effects=side_effects)
-        run.governor.rate_window.add(ctx.call.tool)
+            session.attempted(ctx.call)
+        session.let_through(ctx.call)
+        window.add(ctx.call.tool)
         return proceed(ctx)
 
 

@@ -18,7 +18,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from warden.errors import RunError, ToolExecutionError, WardenError
@@ -65,9 +66,8 @@ class Retry:
 
         retrying = Retrying(
             stop=stop_after_attempt(attempts - 1),
-            wait=wait_exponential_jitter(
-                multiplier=2 * INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=INITIAL_WAIT_S
-            ),
+            wait=wait_exponential(multiplier=2 * INITIAL_WAIT_S, max=MAX_WAIT_S)
+            + wait_random(0, INITIAL_WAIT_S),
             retry=retry_if_exception(_retryable),
             sleep=clock.sleep,
             before_sleep=before_sleep,

@@ -53,6 +53,7 @@ from warden.errors import (
     ToolOutputError,
     WardenError,
 )
+from warden.policy.session import PolicySession
 from warden.runtime.budget import Usage, check_daily
 from warden.runtime.handoff import build_handoff
 from warden.runtime.interceptors import CallContext
@@ -110,7 +111,8 @@ class Run:
         self.last_error: str | None = None
         self.usage = Usage()
         self.limits: RunBudget = self.spec.spec.budgets.per_run
-        self.state = RunState.start(self.spec.name, self.id, input)
+        self.policy = PolicySession.start(self.spec, self.id, input)
+        self.state: RunState = self.policy.state
         self.kill_switch: KillSwitch = governor.kill_switch
         self.applied_writes: dict[str, IdempotencyRecord] = {}
         self.trail: list[str] = []
@@ -212,13 +214,8 @@ class Run:
         error: BaseException | None = None
         try:
             result = gov.chain(ctx)
-            if ctx.spec_tool is not None and ctx.status in (
-                ToolCallStatus.SUCCEEDED,
-                ToolCallStatus.REUSED,
-            ):
-                self.state.note_result(
-                    tool, ctx.result_json, untrusted=ctx.spec_tool.untrusted_output
-                )
+            if ctx.status in (ToolCallStatus.SUCCEEDED, ToolCallStatus.REUSED):
+                self.policy.observed(tool, ctx.result_json)
             return result
         except BaseException as exc:
             error = exc
