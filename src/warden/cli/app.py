@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
+from warden.cli.policy import policy_app
 from warden.core.clock import SystemClock
 from warden.core.explain import explain_run
 from warden.core.runs import (
@@ -50,6 +51,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(handoffs_app, name="handoffs")
 app.add_typer(db_app, name="db")
+app.add_typer(policy_app, name="policy")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
