@@ -149,7 +149,8 @@ def test_durations(text: str) -> None:
     assert parse_duration(text) > timedelta(0)
 
 
-def test_bad_duration_and_missing_runs_are_clear_errors(tmp_path) -> None:
+def test_bad_duration_and_missing_runs_are_clear_errors(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
     spec = tmp_path / "s.yaml"
     spec.write_text((__import__("pathlib").Path("examples/agentdojo/banking.yaml")).read_text())
     runner = CliRunner()

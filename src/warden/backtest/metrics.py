@@ -142,6 +142,8 @@ class Backtest(BaseModel):
     overall: AttackMetrics
     by_suite: dict[str, AttackMetrics]
     by_pipeline: dict[str, AttackMetrics]
+    by_attack_type: dict[str, AttackMetrics] = Field(default_factory=dict[str, AttackMetrics])
+    """Attacked runs per attack template (AgentDojo ``attack_type``)."""
     decision_speed: DecisionStats
     changed: list[dict[str, Any]] = Field(default_factory=list[dict[str, Any]])
     """For stored Warden runs: calls whose decision differs from the one recorded live."""
@@ -218,6 +220,7 @@ def summarise(
     overall = _Tally()
     suites: defaultdict[str, _Tally] = defaultdict(_Tally)
     pipelines: defaultdict[str, _Tally] = defaultdict(_Tally)
+    attacks: defaultdict[str, _Tally] = defaultdict(_Tally)
     verdicts: Counter[str] = Counter()
     times: list[int] = []
     changed: list[dict[str, Any]] = []
@@ -227,6 +230,8 @@ def summarise(
         labels = run.run.labels
         for tally in (overall, suites[labels.suite or "-"], pipelines[labels.pipeline or "-"]):
             tally.add(run, truth)
+        if labels.injection_task is not None:
+            attacks[labels.attack_type or "-"].add(run, truth)
         for seq, c in enumerate(run.calls, start=1):
             verdicts[c.decision.verdict.value] += 1
             times.append(c.decide_ns)
@@ -261,6 +266,7 @@ def summarise(
         overall=overall.finish(),
         by_suite={k: v.finish() for k, v in sorted(suites.items())},
         by_pipeline={k: v.finish() for k, v in sorted(pipelines.items())},
+        by_attack_type={k: v.finish() for k, v in sorted(attacks.items())},
         decision_speed=speed,
         changed=changed,
     )

@@ -28,7 +28,7 @@ from warden.store import open_store
 __all__ = ["policy_app"]
 
 policy_app = typer.Typer(help="Test a policy against recorded traffic.", no_args_is_help=True)
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
@@ -123,6 +123,8 @@ def _print_report(report: Backtest, by_pipeline: bool) -> None:
     out.print(_metrics_table("By suite", rows))
     if by_pipeline:
         out.print(_metrics_table("By pipeline", report.by_pipeline))
+    if report.by_attack_type:
+        out.print(_metrics_table("Attacked runs by attack template", report.by_attack_type))
     o = report.overall
     out.print(
         "denied by rule: " + (", ".join(f"{k} {v}" for k, v in o.denials_by_rule.items()) or "none")
@@ -199,9 +201,8 @@ def backtest(
         if fmt not in ("agentdojo", "otlp-json", "warden"):
             raise ConfigError(f"--format must be agentdojo, otlp-json or warden, not {fmt!r}")
         if agent is not None:
-            settings = Settings.from_env(database_url)
-            store = open_store(settings.database_url)
-            start = SystemClock().now() - parse_duration(since)
+            start = SystemClock().now() - parse_duration(since)  # bad input before any I/O
+            store = open_store(Settings.from_env(database_url).database_url)
             recorded = load_store_runs(store, agent, start)
         elif runs is not None:
             recorded = load_runs(runs, fmt)  # type: ignore[arg-type]
