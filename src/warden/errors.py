@@ -7,13 +7,17 @@ of on message text.
 ```
 BaseException
 ├── WardenSignal                 control flow: not an error, must not be swallowed
-│   └── KillSwitchEngaged        the agent's kill switch is on; the run ends `killed`
+│   └── RunRerouted              the run is not the agent's to do: its work takes the fallback
+│       └── KillSwitchEngaged    the agent's kill switch is on; the run ends `killed`
 └── Exception
     └── WardenError
         ├── ConfigError          the user's input is wrong: fix the file or the call
         │   ├── SpecError        an agent spec failed to load or validate (lists every problem)
         │   ├── ToolRegistrationError  a tool function cannot be governed as written
         │   └── StoreConfigError bad database URL or unusable store location
+        ├── ControlError         an operator's act was refused (rollout, scope change)
+        │   ├── TransitionConflict   someone else changed the rollout first (compare-and-set)
+        │   └── GateNotPassed    the gate of the current stage failed or is inconclusive
         └── RunError             something went wrong while governing a run
             ├── PolicyDenied     the policy denied a call (rule and reason attached)
             │   └── ApprovalDenied   a human denied the approval request
@@ -30,7 +34,8 @@ BaseException
 ```
 
 `KillSwitchEngaged` derives from `BaseException` (like `KeyboardInterrupt`) so that a tool's
-or an agent's `except Exception:` cannot swallow it.
+or an agent's `except Exception:` cannot swallow it. Catch `RunRerouted` at the agent's loop:
+it covers the kill switch and runs outside the canary slice (or paused, rolled back).
 """
 
 from __future__ import annotations
@@ -44,11 +49,14 @@ __all__ = [
     "ApprovalTimeout",
     "BudgetExceeded",
     "ConfigError",
+    "ControlError",
+    "GateNotPassed",
     "KillSwitchEngaged",
     "ModelOutputError",
     "NotFoundError",
     "PolicyDenied",
     "RunError",
+    "RunRerouted",
     "RunStateError",
     "SpecError",
     "SpecProblem",
@@ -59,6 +67,7 @@ __all__ = [
     "ToolOutputError",
     "ToolRegistrationError",
     "ToolTimeoutError",
+    "TransitionConflict",
     "WardenError",
     "WardenSignal",
 ]
@@ -143,6 +152,35 @@ class StoreConfigError(ConfigError):
     """The database URL or store location is unusable."""
 
     code = "store.config"
+
+
+# --- control-plane errors ----------------------------------------------------------------
+
+
+class ControlError(WardenError):
+    """An operator's act (advance, rollback, spec apply or approve) was refused."""
+
+    code = "control.refused"
+
+
+class TransitionConflict(ControlError):
+    """Someone else changed the rollout between reading it and writing it; read and retry."""
+
+    code = "rollout.conflict"
+
+
+class GateNotPassed(ControlError):
+    """The gate of the current stage is not passed (failed, or inconclusive for lack of data).
+
+    Attributes:
+        status: ``fail`` or ``inconclusive``.
+    """
+
+    code = "rollout.gate"
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 # --- runtime errors --------------------------------------------------------------------
@@ -259,7 +297,29 @@ class WardenSignal(BaseException):
     code: ClassVar[str] = "signal"
 
 
-class KillSwitchEngaged(WardenSignal):
+class RunRerouted(WardenSignal):
+    """The run is not the agent's to do: its work goes to the fallback.
+
+    Raised when entering a run whose mode is ``fallback`` (outside the canary slice, the
+    rollout paused or rolled back, the rollout state unreadable) after the run was
+    recorded; with the ``human_queue`` fallback a handoff packet is already queued.
+
+    Attributes:
+        agent: Agent name.
+        route: ``human_queue`` or the version label of the earlier version to run instead.
+        reason: Why, in plain words.
+    """
+
+    code = "run.rerouted"
+
+    def __init__(self, agent: str, route: str, reason: str) -> None:
+        super().__init__(f"{agent}: rerouted to {route}: {reason}")
+        self.agent = agent
+        self.route = route
+        self.reason = reason
+
+
+class KillSwitchEngaged(RunRerouted):
     """The agent's kill switch is on. Raised at run start and before every call.
 
     Attributes:
@@ -270,6 +330,7 @@ class KillSwitchEngaged(WardenSignal):
     code = "kill_switch.engaged"
 
     def __init__(self, agent: str, reason: str) -> None:
-        super().__init__(f"kill switch engaged for {agent}: {reason}")
+        BaseException.__init__(self, f"kill switch engaged for {agent}: {reason}")
         self.agent = agent
+        self.route = "human_queue"
         self.reason = reason

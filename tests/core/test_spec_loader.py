@@ -83,7 +83,7 @@ TICKET_ROUTER = textwrap.dedent(
         - {metric: error_rate, threshold: 0.1, window_s: 3600, min_samples: 50, action: pause}
       rollout:
         shadow: {min_runs: 200, min_agreement: 0.9}
-        canary: {min_runs: 500, traffic: 0.1, min_days: 7}
+        canary: {min_runs: 500, traffic: 0.1, clean_days: 7}
       review: {sample_rate: 0.05, queue: tier1-review}
       oncall:
         channels:

@@ -9,18 +9,19 @@ pydantic models, for scripts. Exit codes: 0 success, 1 operation failed (e.g. no
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Generator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, TypeAdapter
-from rich.console import Console
+from pydantic import TypeAdapter
 from rich.table import Table
 
+from warden.cli import audit, incidents, operations, readiness, rollout, specs
 from warden.cli.policy import policy_app
+from warden.cli.shared import DbUrl, JsonFlag, err, out
+from warden.cli.shared import actor as _actor
+from warden.cli.shared import open_cli_store as _store
+from warden.cli.shared import print_json as _print_json
 from warden.core.clock import SystemClock
 from warden.core.explain import explain_run
 from warden.core.runs import (
@@ -33,15 +34,13 @@ from warden.core.runs import (
     RunStatus,
 )
 from warden.core.spec_loader import load_spec
-from warden.errors import SpecError, WardenError
+from warden.errors import SpecError
 from warden.runtime.heartbeat import reap_interrupted
-from warden.sdk.settings import Settings
-from warden.store import SqlStore, open_store
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(help="Warden: the operations layer for AI agents.", no_args_is_help=True)
-spec_app = typer.Typer(help="Validate and show agent specs.", no_args_is_help=True)
+spec_app = typer.Typer(help="Validate, show, apply and approve agent specs.", no_args_is_help=True)
 runs_app = typer.Typer(help="List and explain runs.", no_args_is_help=True)
 approvals_app = typer.Typer(help="Decide calls waiting for a person.", no_args_is_help=True)
 handoffs_app = typer.Typer(help="The human queue: runs handed to people.", no_args_is_help=True)
@@ -52,45 +51,17 @@ app.add_typer(approvals_app, name="approvals")
 app.add_typer(handoffs_app, name="handoffs")
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-DbUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", envvar="WARDEN_DATABASE_URL", help="Store URL."),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (the pydantic model).")]
-
-
-def _print_json(value: Any) -> None:
-    if isinstance(value, BaseModel):
-        sys.stdout.write(value.model_dump_json(indent=2, by_alias=True) + "\n")
-    else:
-        data = TypeAdapter(Any).dump_python(value, mode="json", by_alias=True)
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
-@contextmanager
-def _store(database_url: str | None) -> Generator[SqlStore, None, None]:
-    settings = Settings.from_env(database_url)
-    try:
-        store = open_store(settings.database_url)
-    except WardenError as exc:
-        err.print(f"[red]error[/]: {exc.message}")
-        raise typer.Exit(1) from None
-    try:
-        yield store
-    except WardenError as exc:
-        err.print(f"[red]error[/] ({exc.code}): {exc.message}")
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
-
-
-def _actor() -> str:
-    return Settings.from_env().actor
-
+app.add_typer(audit.app, name="audit")
+app.add_typer(rollout.app, name="rollout")
+app.add_typer(rollout.outcomes_app, name="outcomes")
+app.command("readiness")(readiness.readiness_cmd)
+spec_app.command("apply")(specs.spec_apply)
+spec_app.command("approve")(specs.spec_approve)
+spec_app.command("changes")(specs.spec_changes)
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(incidents.page_app, name="page")
+app.add_typer(operations.drill_app, name="drill")
+app.command("monitor")(operations.monitor)
 
 # -- spec ---------------------------------------------------------------------------------
 

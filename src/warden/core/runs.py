@@ -64,12 +64,15 @@ TERMINAL_STATES = frozenset(s for s in RunStatus if s is not RunStatus.RUNNING)
 
 
 class RunMode(StrEnum):
-    """How a run treats write tools."""
+    """How a run treats write tools, as the rollout routed it."""
 
     LIVE = "live"
     """Write tools execute."""
     SHADOW = "shadow"
     """Write tools are recorded as proposals and not executed; read tools execute."""
+    FALLBACK = "fallback"
+    """Not the agent's run (outside the canary slice, paused, rolled back, kill switch on):
+    recorded, and its work handed to the rollout's fallback; the agent does nothing."""
 
 
 class ToolCallStatus(StrEnum):

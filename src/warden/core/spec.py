@@ -45,6 +45,7 @@ __all__ = [
     "AgentSpec",
     "ArgumentConstraint",
     "Budgets",
+    "CanaryGate",
     "DailyBudget",
     "Escalation",
     "EscalationTrigger",
@@ -57,9 +58,9 @@ __all__ = [
     "RateLimit",
     "Review",
     "Rollout",
-    "RolloutStage",
     "RuleMode",
     "RunBudget",
+    "ShadowGate",
     "Slo",
     "ToolSpec",
 ]
@@ -306,7 +307,16 @@ class Slo(_Strict):
 
 
 class KillCriterion(_Strict):
-    """A pre-agreed condition that stops the agent (evaluated by the rollout issue)."""
+    """A pre-agreed condition that stops the agent.
+
+    Evaluated after runs end and by ``warden monitor`` over the runs of the version in use
+    that ended in the last ``window_s`` seconds (metrics: ``core.metrics``). It trips when
+    at least ``min_samples`` samples put the metric beyond ``threshold``: above it, or
+    below it for ``shadow_agreement``. A trip opens an incident; in ``enforce`` mode it
+    also applies ``action`` (``pause``: the kill switch; ``rollback``: the rollout is
+    rolled back) and pages the on-call channels (``page`` only pages). In ``advisory``
+    mode the incident records what would have happened and nothing else.
+    """
 
     metric: Literal[
         "error_rate",
@@ -318,31 +328,53 @@ class KillCriterion(_Strict):
         "shadow_agreement",
     ]
     threshold: float
+    """Bad above this value (below it for ``shadow_agreement``); rates in [0, 1], USD for
+    cost, seconds for latency."""
     window_s: Annotated[float, Field(gt=0)] = 3600.0
     """Window length in seconds."""
     min_samples: Annotated[int, Field(ge=1)] = 50
+    """Fewer samples in the window: inconclusive, never a trip."""
     action: Literal["pause", "rollback", "page"] = "pause"
     mode: RuleMode = RuleMode.ADVISORY
+    """``advisory`` first (record only), then ``enforce``."""
 
 
-class RolloutStage(_Strict):
-    """Gate of one rollout stage."""
+class ShadowGate(_Strict):
+    """Gate out of shadow: the agent's proposals agree with what people actually did."""
 
-    min_runs: Annotated[int, Field(ge=0)] = 200
-    min_agreement: Annotated[float, Field(ge=0, le=1)] | None = None
-    min_days: Annotated[float, Field(ge=0)] = 0
-    traffic: Annotated[float, Field(ge=0, le=1)] | None = None
-    """Share of routing keys sent to the agent (canary)."""
+    min_runs: Annotated[int, Field(ge=1)] = 200
+    """Shadow runs of this spec version whose proposal was compared with a person's action."""
+    min_agreement: Annotated[float, Field(ge=0, le=1)] = 0.85
+    """Smallest agreement rate (point estimate; the Wilson 95% interval is shown with it)."""
+    min_days: Annotated[float, Field(ge=0)] = 14
+    """Days in shadow (since the stage or this spec version started, whichever is later)."""
+
+
+class CanaryGate(_Strict):
+    """The canary: a slice of traffic, and the gate out of it."""
+
+    traffic: Annotated[float, Field(gt=0, le=1)] = 0.10
+    """Share of routing keys the agent handles live (sticky per key); the rest fall back."""
+    min_runs: Annotated[int, Field(ge=1)] = 200
+    """Finished canary runs of this spec version."""
+    clean_days: Annotated[float, Field(ge=0)] = 14
+    """Days in canary with no kill criterion tripped (and the SLOs met)."""
 
 
 class Rollout(_Strict):
-    """Rollout plan: shadow, then canary, then live."""
+    """Rollout plan: shadow, then canary, then live. Any spec change restarts the gate."""
 
-    shadow: RolloutStage | None = None
-    canary: RolloutStage | None = None
+    shadow: ShadowGate = Field(default_factory=ShadowGate)
+    canary: CanaryGate = Field(default_factory=CanaryGate)
     stability_window_days: Annotated[int, Field(ge=0)] = 90
-    fallback: Literal["human_queue"] | str = "human_queue"
-    """Where runs outside the canary slice go: ``human_queue`` or an earlier version."""
+    """Days after going live during which a scope expansion also needs
+    ``--override-stability --reason``."""
+    fallback: Annotated[str, Field(min_length=1)] = "human_queue"
+    """Where fallback runs go (outside the canary slice, paused, rolled back): ``human_queue``
+    (a handoff packet in ``escalation.queue``) or the version label of an earlier version,
+    which the caller runs."""
+    auto_advance: bool = False
+    """Advance on its own when the gate passes (``warden monitor``); else an owner advances."""
 
 
 class Review(_Strict):
@@ -355,15 +387,26 @@ class Review(_Strict):
 class OnCallChannel(_Strict):
     """Where pages go."""
 
-    type: Literal["webhook", "pagerduty", "email"]
+    type: Literal["webhook", "pagerduty", "slack", "email"]
+    """``webhook`` (generic JSON POST), ``pagerduty`` (Events API v2), ``slack`` (incoming
+    webhook), ``email`` (not sent by Warden yet: recorded as undelivered)."""
     target: Annotated[str, Field(min_length=1)]
-    """URL for webhooks; routing key for PagerDuty Events API v2; address for email."""
+    """URL for webhook and slack; routing key (integration key) for PagerDuty; address for
+    email."""
+    url: str | None = None
+    """PagerDuty only: the Events API endpoint (default
+    ``https://events.pagerduty.com/v2/enqueue``), e.g. a regional or test endpoint."""
 
 
 class OnCall(_Strict):
     """Who is paged, and how."""
 
     channels: list[OnCallChannel] = Field(default_factory=list[OnCallChannel])
+    """The owner's channels: every page goes here first."""
+    backup_channels: list[OnCallChannel] = Field(default_factory=list[OnCallChannel])
+    """The backup owner's channels: paged when an incident is not acknowledged in time."""
+    ack_timeout_s: Annotated[float, Field(gt=0)] = 900.0
+    """Seconds an incident may stay unacknowledged before the backup owner is paged."""
 
 
 class Metadata(_Strict):
@@ -400,6 +443,18 @@ class AgentBody(_Strict):
     rollout: Rollout | None = None
     review: Review | None = None
     oncall: OnCall | None = None
+
+    @model_validator(mode="after")
+    def _fallback_queue(self) -> Self:
+        if (
+            self.rollout is not None
+            and self.rollout.fallback == "human_queue"
+            and not self.escalation
+        ):
+            raise ValueError(
+                "rollout.fallback is human_queue, which needs an escalation queue (spec.escalation)"
+            )
+        return self
 
     @field_validator("tools")
     @classmethod

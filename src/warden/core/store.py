@@ -6,11 +6,16 @@ Every method may raise ``StoreUnavailable`` when the database cannot be reached.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from warden.core.agreement import AgreementRate, Outcome
+from warden.core.audit import AuditDraft, AuditEntry, AuditHead, ChainCheck
 from warden.core.events import Event
+from warden.core.incidents import Drill, Incident, IncidentStatus, PageDelivery
+from warden.core.metrics import RunSample
+from warden.core.rollout import RolloutState, RolloutTransition
 from warden.core.runs import (
     ApprovalRequest,
     ApprovalStatus,
@@ -19,9 +24,11 @@ from warden.core.runs import (
     KillSwitchState,
     RunDetail,
     RunFilter,
+    RunMode,
     RunRecord,
     SpecVersion,
 )
+from warden.core.scope import SpecChange
 
 __all__ = ["Store"]
 
@@ -52,7 +59,13 @@ class Store(Protocol):
     def set_kill_switch(
         self, agent: str, *, engaged: bool, reason: str, actor: str, at: datetime
     ) -> KillSwitchState:
-        """Engage or release the kill switch. Idempotent: setting the current state keeps it."""
+        """Engage or release the kill switch. Idempotent: setting the current state keeps it.
+        A real change is written to the audit log in the same transaction."""
+        ...
+
+    def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
+        """Push kill-switch changes from every process (``callback(agent)``); return a stop
+        function, or None when the database cannot push (poll with a short TTL)."""
         ...
 
     # -- runs ------------------------------------------------------------------------------
@@ -105,6 +118,163 @@ class Store(Protocol):
 
     def get_idempotency(self, key: str) -> IdempotencyRecord | None:
         """The recorded result of a write applied under ``key``, or None."""
+        ...
+
+    # -- rollout ---------------------------------------------------------------------------
+    def get_rollout(self, agent: str) -> RolloutState | None:
+        """The rollout of ``agent``, or None when it has none."""
+        ...
+
+    def save_rollout(
+        self,
+        state: RolloutState,
+        *,
+        expected_version: int | None,
+        transition: RolloutTransition,
+    ) -> RolloutState:
+        """Compare-and-set: write ``state`` if the stored version is ``expected_version``
+        (None: create), with ``transition`` and its audit entry. Raises
+        ``TransitionConflict`` otherwise."""
+        ...
+
+    def list_rollouts(self) -> list[RolloutState]:
+        """Every agent's rollout."""
+        ...
+
+    def list_rollout_transitions(self, agent: str) -> list[RolloutTransition]:
+        """Every change of ``agent``'s rollout, oldest first."""
+        ...
+
+    # -- shadow outcomes -------------------------------------------------------------------
+    def latest_run_for_key(
+        self, agent: str, routing_key: str, mode: RunMode | None = None
+    ) -> RunRecord | None:
+        """The newest run of ``agent`` with ``routing_key`` (and ``mode``), or None."""
+        ...
+
+    def save_outcome(self, outcome: Outcome) -> Outcome:
+        """Store a person's action for a run (replacing an earlier one for that run)."""
+        ...
+
+    def get_outcome(self, run_id: str) -> Outcome | None:
+        """The outcome recorded for a run, or None."""
+        ...
+
+    def agreement(
+        self,
+        agent: str,
+        *,
+        mode: RunMode | None = RunMode.SHADOW,
+        spec_hash: str | None = None,
+        since: datetime | None = None,
+    ) -> list[AgreementRate]:
+        """Agreement per spec version, of runs of ``mode`` started since ``since``."""
+        ...
+
+    # -- incidents, pages, drills, metrics -------------------------------------------------
+    def open_incident(self, incident: Incident) -> tuple[Incident, bool]:
+        """Open ``incident`` unless one with its ``dedup_key`` is unresolved; return the
+        incident and whether it is new (audited)."""
+        ...
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        """One incident, or None."""
+        ...
+
+    def list_incidents(
+        self,
+        agent: str | None = None,
+        *,
+        status: IncidentStatus | None = None,
+        since: datetime | None = None,
+    ) -> list[Incident]:
+        """Incidents, newest first."""
+        ...
+
+    def update_incident(
+        self,
+        incident_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        status: IncidentStatus | None = None,
+        escalated: bool = False,
+        reason: str = "",
+    ) -> Incident:
+        """Acknowledge or resolve an incident, or mark its backup escalation (audited)."""
+        ...
+
+    def record_page(self, page: PageDelivery) -> PageDelivery:
+        """Store one page delivery attempt."""
+        ...
+
+    def list_pages(
+        self, agent: str | None = None, incident_id: str | None = None
+    ) -> list[PageDelivery]:
+        """Page deliveries, oldest first."""
+        ...
+
+    def record_drill(self, drill: Drill) -> Drill:
+        """Store a kill-switch drill (audited)."""
+        ...
+
+    def list_drills(self, agent: str) -> list[Drill]:
+        """Drills of ``agent``, newest first."""
+        ...
+
+    def run_samples(
+        self,
+        agent: str,
+        *,
+        since: datetime | None = None,
+        spec_hash: str | None = None,
+        mode: RunMode | None = None,
+    ) -> list[RunSample]:
+        """Per-run numbers for metrics, of runs of ``agent`` that ended since ``since``."""
+        ...
+
+    # -- scope changes ---------------------------------------------------------------------
+    def record_spec_change(self, change: SpecChange) -> SpecChange:
+        """Store an apply (superseding the agent's pending change), audited."""
+        ...
+
+    def approve_spec_change(
+        self, change_id: str, *, actor: str, at: datetime, reason: str = ""
+    ) -> SpecChange:
+        """Compare-and-set a pending change to applied, audited. Raises ``NotFoundError``
+        or ``RunStateError``."""
+        ...
+
+    def current_spec_change(self, agent: str) -> SpecChange | None:
+        """The applied change in force for ``agent``, or None."""
+        ...
+
+    def list_spec_changes(self, agent: str | None = None) -> list[SpecChange]:
+        """Spec changes, oldest first."""
+        ...
+
+    def find_spec_changes(self, ref: str) -> list[SpecChange]:
+        """Changes whose id is ``ref`` or whose new content hash starts with ``ref``."""
+        ...
+
+    # -- audit log -------------------------------------------------------------------------
+    def append_audit(self, draft: AuditDraft) -> AuditEntry:
+        """Append one entry (acts whose state lives outside the store; the store's own
+        state changes append theirs in the same transaction)."""
+        ...
+
+    def list_audit(
+        self, *, agent: str | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """Entries in order, optionally for one agent, after entry ``after_seq``."""
+        ...
+
+    def audit_head(self) -> AuditHead:
+        """The newest entry's number and hash."""
+        ...
+
+    def verify_audit(self) -> ChainCheck:
+        """Check the whole chain; name the first entry altered or removed."""
         ...
 
     def ping(self) -> None:

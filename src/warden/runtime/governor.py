@@ -11,12 +11,16 @@ import atexit
 import contextlib
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from warden.core.agreement import Outcome
 from warden.core.clock import Clock, SystemClock
+from warden.core.incidents import Incident
+from warden.core.paging import Pager
 from warden.core.runs import ModelCallRecord, RunMode, SpecVersion
 from warden.core.spec import AgentSpec
 from warden.core.store import Store
@@ -27,12 +31,16 @@ from warden.runtime.heartbeat import Heartbeat, reap_interrupted
 from warden.runtime.hooks import RunHooks
 from warden.runtime.idempotency import Idempotency
 from warden.runtime.interceptors import Interceptor, Proceed, build_chain
+from warden.runtime.killcriteria import CriteriaWatch, check_kill_criteria
 from warden.runtime.killswitch import KillSwitch, KillSwitchGate
+from warden.runtime.outcomes import record_outcome
 from warden.runtime.policy_gate import PolicyGate
 from warden.runtime.ratelimit import RateWindow
 from warden.runtime.recorder import Recorder
 from warden.runtime.retry import Retry
+from warden.runtime.rollout import Router, ensure_rollout
 from warden.runtime.run import Run
+from warden.runtime.scope import version_standing
 from warden.runtime.tools import ToolRegistry
 from warden.runtime.validation import InputValidation
 from warden.runtime.writeahead import WriteAhead
@@ -62,6 +70,12 @@ class Governor:
         hooks: Run observers (e.g. tracing, metrics).
         raise_run_errors: Re-raise Warden run errors at the end of a ``with`` block
             (default False: the run records them; check ``run.status``).
+        actor: Who acts through this governor, recorded with outcomes (the SDK passes
+            ``WARDEN_ACTOR``).
+        pager: Sends pages when a kill criterion trips (the SDK passes ``HttpPager``).
+        kill_criteria_every_s: Evaluate the spec's kill criteria in a background thread
+            after runs end, at most once per this many seconds (None: only when
+            ``check_kill_criteria`` is called or by ``warden monitor``).
     """
 
     def __init__(
@@ -79,6 +93,9 @@ class Governor:
         interceptors: Sequence[Interceptor] = (),
         hooks: Sequence[RunHooks] = (),
         raise_run_errors: bool = False,
+        actor: str = "warden",
+        pager: Pager | None = None,
+        kill_criteria_every_s: float | None = 1.0,
     ) -> None:
         self.spec = spec
         self.spec_hash = spec.content_hash()
@@ -86,9 +103,20 @@ class Governor:
         self.clock: Clock = clock or SystemClock()
         self.approval_poll_s = approval_poll_s
         self.raise_run_errors = raise_run_errors
+        self.actor = actor
+        self.pager = pager
         self.tools = ToolRegistry()
         self.recorder = Recorder(store, Path(spool_dir), flush_interval_s=flush_interval_s)
         self.kill_switch = KillSwitch(store, spec.name, self.clock, ttl_s=kill_switch_ttl_s)
+        self.kill_switch.listen()
+        self.router = Router(
+            store,
+            spec,
+            self.kill_switch,
+            self.clock,
+            ttl_s=kill_switch_ttl_s,
+            standing=lambda: version_standing(store, spec.name, self.spec_hash),
+        )
         limited = {
             n for n, t in spec.spec.tools.items() if t.rate_limit and t.rate_limit.per_minute
         }
@@ -113,6 +141,11 @@ class Governor:
             self.recorder, self.clock, self.active_run_ids, interval_s=heartbeat_s
         )
         self.stale_after_s = stale_after_s
+        self.criteria_watch: CriteriaWatch | None = None
+        if spec.spec.kill_criteria and kill_criteria_every_s is not None:
+            self.criteria_watch = CriteriaWatch(
+                self.check_kill_criteria, min_interval_s=kill_criteria_every_s
+            )
         self._closed = False
         try:
             store.save_spec_version(
@@ -125,6 +158,11 @@ class Governor:
                 )
             )
             reap_interrupted(store, self.clock, stale_after_s)
+            why_not = self.router.why_not()
+            if why_not is None:
+                ensure_rollout(store, spec, self.spec_hash, self.clock)
+            else:
+                log.warning("%s: every run falls back: %s", spec.name, why_not)
         except StoreUnavailable as exc:
             log.warning("store unreachable at open (%s): write tools will fail closed", exc)
         atexit.register(self.close)
@@ -159,18 +197,55 @@ class Governor:
         input: Any = None,
         *,
         routing_key: str | None = None,
-        mode: RunMode | str = RunMode.LIVE,
+        mode: RunMode | str | None = None,
         run_id: str | None = None,
     ) -> Run:
         """A new run; use it as ``with wd.run(input=...) as run:``.
 
+        ``run.mode`` says how it runs, decided now: from the rollout when the spec has a
+        rollout plan (``shadow``; ``live``; ``fallback`` outside the canary slice, when
+        rolled back, with the kill switch on, or when the rollout cannot be read), else
+        ``live``; and ``fallback`` whenever this spec version is not the one in force
+        (``warden spec apply``). Entering a ``fallback`` run records it, hands its work to the fallback
+        and raises ``RunRerouted`` (``KillSwitchEngaged`` for the kill switch).
+
         Args:
             input: The task (any JSON-able value): trusted content for the provenance rule.
-            routing_key: Stable key of the customer/ticket (rollout traffic splits use it).
-            mode: ``live`` (writes execute) or ``shadow`` (writes are proposals).
+            routing_key: Stable key of the customer/ticket: the canary split is sticky by it.
+            mode: Force ``live`` or ``shadow`` (tests, tooling), bypassing the traffic split
+                (never the kill switch); default: from the rollout.
             run_id: Explicit id (default: generated).
         """
-        return Run(self, input=input, routing_key=routing_key, mode=RunMode(mode), run_id=run_id)
+        rid = run_id or f"run_{uuid.uuid4().hex[:24]}"
+        route = None
+        if mode is not None:
+            chosen = RunMode(mode)
+        elif self.spec.spec.rollout is None and self.router.why_not() is None:
+            chosen = RunMode.LIVE
+        else:
+            route = self.router.route(routing_key, rid)
+            chosen = route.mode
+        return Run(self, input=input, routing_key=routing_key, mode=chosen, run_id=rid, route=route)
+
+    def record_outcome(self, key: str, action: Any, *, actor: str | None = None) -> Outcome:
+        """Record what a person actually did for a run (``key``: run id or routing key)
+        and compare it with the agent's proposal; see ``runtime.outcomes``.
+
+        Raises:
+            NotFoundError: No run of this agent has that id or routing key.
+            StoreUnavailable: The store cannot be reached.
+        """
+        with contextlib.suppress(StoreUnavailable):
+            self.recorder.flush()  # the run may still be queued
+        return record_outcome(
+            self.store,
+            self.spec.name,
+            key,
+            action,
+            actor=actor or self.actor,
+            clock=self.clock,
+            spec=self.spec,
+        )
 
     def register(self, run: Run) -> None:
         """Track ``run`` as active (heartbeats)."""
@@ -205,9 +280,26 @@ class Governor:
             _safely(hook.on_run_start, run)
 
     def notify_end(self, run: Run) -> None:
-        """Tell hooks a run ended."""
+        """Tell hooks a run ended; schedule a kill-criteria check."""
         for hook in self.hooks:
             _safely(hook.on_run_end, run)
+        if self.criteria_watch is not None:
+            self.criteria_watch.poke()
+
+    def check_kill_criteria(self) -> list[Incident]:
+        """Flush records, evaluate the kill criteria now and act on new trips.
+
+        Returns:
+            Incidents opened by this check (none for a version not in force).
+
+        Raises:
+            StoreUnavailable: The store cannot be reached.
+        """
+        with contextlib.suppress(StoreUnavailable):
+            self.recorder.flush()
+        if self.router.why_not() is not None:
+            return []
+        return check_kill_criteria(self.store, self.spec, self.spec_hash, self.clock, self.pager)
 
     def notify_model_call(self, run: Run, record: ModelCallRecord) -> None:
         """Tell hooks about a model call."""
@@ -230,6 +322,9 @@ class Governor:
             return
         self._closed = True
         self.heartbeat.stop()
+        if self.criteria_watch is not None:
+            self.criteria_watch.stop()
+        self.kill_switch.close()
         self.recorder.close()
         with contextlib.suppress(Exception):
             atexit.unregister(self.close)

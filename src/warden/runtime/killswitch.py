@@ -2,7 +2,9 @@
 before every call (tool or model), and while a run waits for an approval.
 
 The state lives in the store, so flipping it in one process (``warden kill``) reaches
-every process on the same store within ``ttl_s`` plus one read.
+every process on the same store within ``ttl_s`` plus one read. On PostgreSQL each
+process also ``LISTEN``s for changes (``listen``) and drops its cached state the moment a
+change is committed; the TTL read stays as the fallback.
 
 If the store cannot be read, the last state read within ``grace_s`` is used (a blip of
 the database does not stop every run; write tools fail closed on their own). Past the
@@ -13,6 +15,7 @@ not start or does not go on. It is never treated as live without a recent answer
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from warden.core.clock import Clock
 from warden.core.runs import KillSwitchState
@@ -45,6 +48,25 @@ class KillSwitch:
         self._state: KillSwitchState | None = None
         self._read_at = float("-inf")
         self._lock = threading.Lock()
+        self._unlisten: Callable[[], None] | None = None
+
+    def listen(self) -> None:
+        """Drop the cached state when the store pushes a change for this agent (no-op when
+        the store cannot push, or is unreachable)."""
+        try:
+            self._unlisten = self.store.watch_kill_switches(self._changed)
+        except StoreUnavailable:
+            self._unlisten = None
+
+    def _changed(self, agent: str) -> None:
+        if agent == self.agent:
+            self._read_at = float("-inf")
+
+    def close(self) -> None:
+        """Stop listening."""
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
 
     def state(self, *, fresh: bool = False) -> KillSwitchState:
         """The switch, from cache when younger than ``ttl_s`` (or from the store if ``fresh``).

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from warden.core.calls import CallInput, RunState, canonical_json
 from warden.core.events import HandoffCreated, ModelCallRecorded, RunRecorded, ToolCallRecorded
 from warden.core.pricing import cost_usd as price_cost
+from warden.core.rollout import Route
 from warden.core.runs import (
     IdempotencyRecord,
     ModelCallRecord,
@@ -46,6 +47,7 @@ from warden.errors import (
     KillSwitchEngaged,
     PolicyDenied,
     RunError,
+    RunRerouted,
     RunStateError,
     StoreUnavailable,
     ToolExecutionError,
@@ -96,6 +98,7 @@ class Run:
         routing_key: str | None = None,
         mode: RunMode = RunMode.LIVE,
         run_id: str | None = None,
+        route: Route | None = None,
     ) -> None:
         self.governor = governor
         self.spec: AgentSpec = governor.spec
@@ -103,6 +106,7 @@ class Run:
         self.input = input
         self.routing_key = routing_key
         self.mode = mode
+        self.route = route
         self.status = RunStatus.RUNNING
         self.output: Any = None
         self.reason: str | None = None
@@ -139,6 +143,8 @@ class Run:
         gov.register(self)
         gov.recorder.emit(RunRecorded(run=self.record()))
         try:
+            if self.mode is RunMode.FALLBACK:
+                self._reroute()
             self.kill_switch.check()
             per_day = self.spec.spec.budgets.per_day
             if per_day.max_runs is not None or per_day.max_cost_usd is not None:
@@ -171,6 +177,23 @@ class Run:
             return False
         self._end_with(exc)
         return isinstance(exc, RunError) and not self.governor.raise_run_errors
+
+    @property
+    def fallback(self) -> str | None:
+        """Where a ``fallback`` run's work goes: ``human_queue`` or an earlier version label."""
+        if self.mode is not RunMode.FALLBACK:
+            return None
+        if self.route is not None and self.route.fallback is not None:
+            return self.route.fallback
+        plan = self.spec.spec.rollout
+        return plan.fallback if plan is not None else "human_queue"
+
+    def _reroute(self) -> None:
+        """Raise what ends a fallback run: the kill switch, else ``RunRerouted``."""
+        if self.route is None or self.route.killed:
+            self.kill_switch.check()
+        why = self.route.reason if self.route is not None else "the caller asked for fallback"
+        raise RunRerouted(self.spec.name, self.fallback or "human_queue", why)
 
     # -- tool calls -----------------------------------------------------------------------
 
@@ -455,6 +478,9 @@ class Run:
                 self.governor.recorder.emit(HandoffCreated(handoff=handoff))
             self._finish(RunStatus.KILLED, f"Stopped by the kill switch: {exc.reason}", exc.code)
             return
+        if isinstance(exc, RunRerouted):
+            self._rerouted(exc)
+            return
         trigger, fallback = next(
             (value for klass, value in _TRIGGERS.items() if isinstance(exc, klass)),
             (None, RunStatus.FAILED),
@@ -471,6 +497,15 @@ class Run:
             )
             return
         self._finish(fallback, message, self.error_code)
+
+    def _rerouted(self, exc: RunRerouted) -> None:
+        esc = self.spec.spec.escalation
+        if exc.route == "human_queue" and esc is not None:
+            handoff = build_handoff(self, queue=esc.queue, trigger="fallback", reason=exc.reason)
+            self.governor.recorder.emit(HandoffCreated(handoff=handoff))
+            self._finish(RunStatus.ESCALATED, f"Handed to {esc.queue}: {exc.reason}", exc.code)
+        else:
+            self._finish(RunStatus.ESCALATED, f"Rerouted to {exc.route}: {exc.reason}", exc.code)
 
     def _finish(self, status: RunStatus, reason: str, error_code: str | None) -> None:
         if self.status.is_terminal:

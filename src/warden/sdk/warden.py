@@ -10,6 +10,7 @@ from warden.core.clock import Clock
 from warden.core.spec import AgentSpec
 from warden.core.spec_loader import load_spec
 from warden.core.store import Store
+from warden.integrations.pagers import HttpPager
 from warden.runtime.governor import Governor
 from warden.runtime.hooks import RunHooks
 from warden.runtime.interceptors import Interceptor
@@ -69,6 +70,8 @@ class Warden(Governor):
             extra_interceptors.insert(0, tracer)
             extra_hooks.insert(0, tracer)
         options.setdefault("spool_dir", settings.spool_dir)
+        options.setdefault("actor", settings.actor)
+        options.setdefault("pager", HttpPager())
         return cls(
             agent_spec,
             the_store,

@@ -8,23 +8,15 @@ never moved back to ``running`` by a late or replayed record.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection
 
+from warden.core.audit import AuditDraft
 from warden.core.decisions import Decision
 from warden.core.events import (
     Event,
@@ -49,48 +41,20 @@ from warden.core.runs import (
     SpecVersion,
     ToolCallRecord,
 )
-from warden.errors import NotFoundError, RunStateError, StoreConfigError, StoreUnavailable
+from warden.errors import NotFoundError, RunStateError
 from warden.store import tables as t
+from warden.store.audit import AuditSql, AuditWriter
+from warden.store.base import migrate
+from warden.store.incidents import IncidentsSql
+from warden.store.notify import CHANNEL, KillSwitchListener
+from warden.store.rollout import RolloutSql
+from warden.store.specs import SpecsSql
 
-__all__ = ["SqlStore", "migrate"]
-
-_MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def _alembic_config() -> Config:
-    cfg = Config(str(_MIGRATIONS / "alembic.ini"))
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    return cfg
+__all__ = ["SqlStore", "default_sqlite_url", "migrate"]
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (no-op when it is there).
-
-    Raises:
-        StoreUnavailable: The database cannot be reached.
-    """
-    cfg = _alembic_config()
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    try:
-        with engine.begin() as conn:
-            if MigrationContext.configure(conn).get_current_revision() == head:
-                return
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-    except OperationalError as exc:
-        raise StoreUnavailable(f"cannot migrate the store: {exc.orig}") from exc
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
-
-
-class SqlStore:
-    """The store on a SQLAlchemy engine.
+class SqlStore(RolloutSql, IncidentsSql, SpecsSql, AuditSql):
+    """The store on a SQLAlchemy engine (see ``SqlBase`` for the arguments).
 
     Args:
         url: SQLAlchemy URL: ``sqlite:///path/warden.db`` or
@@ -101,87 +65,6 @@ class SqlStore:
         StoreConfigError: The URL is not a supported database.
         StoreUnavailable: The database cannot be reached while migrating.
     """
-
-    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
-        try:
-            parsed = sa.make_url(url)
-        except sa_exc.ArgumentError as exc:
-            raise StoreConfigError(f"not a database URL: {url!r}") from exc
-        backend = parsed.get_backend_name()
-        if backend not in ("sqlite", "postgresql"):
-            raise StoreConfigError(f"unsupported database {backend!r}: use sqlite or postgresql")
-        self.url = parsed
-        self.dialect = backend
-        self._statements: dict[tuple[str, tuple[str, ...], bool, bool], Any] = {}
-        if backend == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(parsed, connect_args={"timeout": 10})
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = sa.create_engine(
-                parsed,
-                pool_pre_ping=True,
-                pool_size=5,
-                max_overflow=10,
-                connect_args={"connect_timeout": 5},
-            )
-        if auto_migrate:
-            migrate(self.engine)
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    @contextmanager
-    def _tx(self) -> Generator[Connection, None, None]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except (OperationalError, sa_exc.InterfaceError) as exc:
-            raise StoreUnavailable(f"store unreachable: {exc.orig}") from exc
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable(f"store connection lost: {exc.orig}") from exc
-            raise
-
-    def _insert(self, table: sa.Table) -> Any:
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
-
-    def _upsert(
-        self,
-        conn: Connection,
-        table: sa.Table,
-        rows: list[dict[str, Any]],
-        keys: Sequence[str],
-        *,
-        update: bool = True,
-        where: Callable[[Any], Any] | None = None,
-    ) -> None:
-        if not rows:
-            return
-        cache_key = (table.name, tuple(keys), update, where is not None)
-        stmt = self._statements.get(cache_key)
-        if stmt is None:  # built once per store: building one costs ~200 us
-            stmt = self._insert(table)
-            if update:
-                cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=list(keys),
-                    set_=cols,
-                    where=where(table) if where is not None else None,
-                )
-            else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-            self._statements[cache_key] = stmt
-        conn.execute(stmt, rows)
-
-    def ping(self) -> None:
-        """Raise ``StoreUnavailable`` if the database cannot be reached."""
-        with self._tx() as conn:
-            conn.execute(sa.text("SELECT 1"))
-
-    def close(self) -> None:
-        """Dispose of the connection pool."""
-        self.engine.dispose()
 
     # -- batched records ------------------------------------------------------------------
 
@@ -271,25 +154,20 @@ class SqlStore:
     def get_kill_switch(self, agent: str) -> KillSwitchState:
         """The kill switch of ``agent``; disengaged when never set."""
         with self._tx() as conn:
-            row = (
-                conn.execute(sa.select(t.kill_switches).where(t.kill_switches.c.agent == agent))
-                .mappings()
-                .first()
-            )
-        return KillSwitchState.model_validate(dict(row)) if row else KillSwitchState(agent=agent)
+            return self._kill_switch_in(conn, agent)
 
     def set_kill_switch(
         self, agent: str, *, engaged: bool, reason: str, actor: str, at: datetime
     ) -> KillSwitchState:
         """Engage or release; setting the state it already has changes nothing (idempotent).
 
-        Every real change is kept in ``kill_switch_events`` with actor, reason and time.
+        Every real change is kept in ``kill_switch_events`` and in the audit log
+        (``kill_switch.engaged`` / ``kill_switch.released``) with actor, reason and time.
         """
-        with self._tx() as conn:
-            current = conn.execute(
-                sa.select(t.kill_switches.c.engaged).where(t.kill_switches.c.agent == agent)
-            ).scalar()
-            if current is None or bool(current) != engaged:
+        with self._locked_tx() as conn:
+            audit = AuditWriter(conn, self.dialect)
+            before = self._kill_switch_in(conn, agent)
+            if before.engaged != engaged or before.changed_at is None:
                 row = {
                     "agent": agent,
                     "engaged": engaged,
@@ -303,7 +181,41 @@ class SqlStore:
                         agent=agent, engaged=engaged, reason=reason, actor=actor, at=at
                     )
                 )
-        return self.get_kill_switch(agent)
+                if self.dialect == "postgresql":  # delivered to listeners on commit
+                    conn.execute(sa.select(sa.func.pg_notify(CHANNEL, agent)))
+                after = KillSwitchState.model_validate(row)
+                audit.append(
+                    AuditDraft(
+                        at=at,
+                        actor=actor,
+                        action="kill_switch.engaged" if engaged else "kill_switch.released",
+                        agent=agent,
+                        reason=reason,
+                        before=before.model_dump(mode="json"),
+                        after=after.model_dump(mode="json"),
+                    )
+                )
+                return after
+            return before
+
+    def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
+        """Call ``callback(agent)`` on every kill-switch change from any process, at once.
+
+        Returns:
+            A function that stops watching; None on SQLite (rely on the TTL read).
+        """
+        if self.dialect != "postgresql":
+            return None
+        return KillSwitchListener(self.url, callback).stop
+
+    @staticmethod
+    def _kill_switch_in(conn: Connection, agent: str) -> KillSwitchState:
+        row = (
+            conn.execute(sa.select(t.kill_switches).where(t.kill_switches.c.agent == agent))
+            .mappings()
+            .first()
+        )
+        return KillSwitchState.model_validate(dict(row)) if row else KillSwitchState(agent=agent)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -405,12 +317,7 @@ class SqlStore:
     def get_approval(self, approval_id: str) -> ApprovalRequest | None:
         """One approval request, or None."""
         with self._tx() as conn:
-            row = (
-                conn.execute(sa.select(t.approvals).where(t.approvals.c.id == approval_id))
-                .mappings()
-                .first()
-            )
-        return ApprovalRequest.model_validate(dict(row)) if row else None
+            return self._approval_in(conn, approval_id)
 
     def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first."""
@@ -430,7 +337,7 @@ class SqlStore:
         reason: str,
         at: datetime,
     ) -> ApprovalRequest:
-        """Decide a pending request (compare-and-set: exactly one decision wins).
+        """Decide a pending request (serialised with every state change: one decision wins).
 
         Raises:
             NotFoundError: No such request.
@@ -438,27 +345,53 @@ class SqlStore:
         """
         if status is ApprovalStatus.PENDING:
             raise ValueError("a decision cannot be 'pending'")
-        with self._tx() as conn:
-            res = conn.execute(
-                sa.update(t.approvals)
-                .where(
-                    t.approvals.c.id == approval_id,
-                    t.approvals.c.status == ApprovalStatus.PENDING.value,
+        with self._locked_tx() as conn:
+            audit = AuditWriter(conn, self.dialect)
+            before = self._approval_in(conn, approval_id)
+            if before is None:
+                raise NotFoundError(f"no approval request {approval_id!r}")
+            if before.status is not ApprovalStatus.PENDING:
+                raise RunStateError(
+                    f"approval {approval_id} is already {before.status.value} "
+                    f"(by {before.decided_by or 'warden'})"
                 )
+            conn.execute(
+                sa.update(t.approvals)
+                .where(t.approvals.c.id == approval_id)
                 .values(
                     status=status.value, decided_by=actor, decision_reason=reason, decided_at=at
                 )
             )
-            changed = res.rowcount
-        current = self.get_approval(approval_id)
-        if current is None:
-            raise NotFoundError(f"no approval request {approval_id!r}")
-        if changed == 0:
-            raise RunStateError(
-                f"approval {approval_id} is already {current.status.value} "
-                f"(by {current.decided_by or 'warden'})"
+            after = before.model_copy(
+                update={
+                    "status": status,
+                    "decided_by": actor,
+                    "decision_reason": reason,
+                    "decided_at": at,
+                }
             )
-        return current
+            audit.append(
+                AuditDraft(
+                    at=at,
+                    actor=actor,
+                    action=f"approval.{status.value}",
+                    agent=before.agent,
+                    subject=approval_id,
+                    reason=reason,
+                    before=_approval_audit(before),
+                    after=_approval_audit(after),
+                )
+            )
+        return after
+
+    @staticmethod
+    def _approval_in(conn: Connection, approval_id: str) -> ApprovalRequest | None:
+        row = (
+            conn.execute(sa.select(t.approvals).where(t.approvals.c.id == approval_id))
+            .mappings()
+            .first()
+        )
+        return ApprovalRequest.model_validate(dict(row)) if row else None
 
     # -- handoffs, idempotency ------------------------------------------------------------
 
@@ -480,6 +413,16 @@ class SqlStore:
                 .first()
             )
         return IdempotencyRecord.model_validate(dict(row)) if row else None
+
+
+def _approval_audit(a: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "status": a.status.value,
+        "run_id": a.run_id,
+        "tool": a.tool,
+        "arguments": a.arguments,
+        "decided_by": a.decided_by,
+    }
 
 
 def _times(run: RunRecord) -> dict[str, Any]:

@@ -76,6 +76,7 @@ runs = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_runs_agent_started", "agent", "started_at"),
     sa.Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),
+    sa.Index("ix_runs_agent_routing_key", "agent", "routing_key"),
 )
 
 tool_calls = sa.Table(
@@ -181,4 +182,164 @@ idempotency_keys = sa.Table(
     sa.Column("args_hash", sa.String(64), nullable=False),
     sa.Column("result", JSON),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# -- audit log (tamper-evident: see warden.core.audit) ------------------------------------
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("agent", sa.String(64), index=True),
+    sa.Column("subject", sa.String(128)),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("before", sa.Text, nullable=False),
+    sa.Column("after", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# -- rollout ------------------------------------------------------------------------------
+
+rollout_states = sa.Table(
+    "rollout_states",
+    metadata,
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("spec_hash", sa.String(64), nullable=False),
+    sa.Column("spec_version", sa.String(64), nullable=False, server_default=""),
+    sa.Column("stage_since", UTCDateTime(), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by", sa.String(256), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+)
+
+rollout_transitions = sa.Table(
+    "rollout_transitions",
+    metadata,
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("from_stage", sa.String(16)),
+    sa.Column("to_stage", sa.String(16), nullable=False),
+    sa.Column("spec_hash", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("spec_hash", sa.String(64), nullable=False),
+    sa.Column("spec_version", sa.String(64), nullable=False, server_default=""),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("routing_key", sa.String(256)),
+    sa.Column("human", JSON, nullable=False),
+    sa.Column("proposed", JSON, nullable=False),
+    sa.Column("agreed", sa.Boolean, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("run_started_at", UTCDateTime(), nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_outcomes_agent_hash", "agent", "spec_hash"),
+)
+
+# -- incidents, pages, drills -------------------------------------------------------------
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("criterion", sa.String(128), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("samples", sa.Integer, nullable=False),
+    sa.Column("window_s", sa.Float, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("applied", sa.Text, nullable=False),
+    sa.Column("spec_hash", sa.String(64), nullable=False),
+    sa.Column("spec_version", sa.String(64), nullable=False, server_default=""),
+    sa.Column("dedup_key", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("acked_at", UTCDateTime()),
+    sa.Column("acked_by", sa.String(256)),
+    sa.Column("escalated_at", UTCDateTime()),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Index("ix_incidents_agent_opened", "agent", "opened_at"),
+    sa.Index("ix_incidents_dedup_status", "dedup_key", "status"),
+)
+
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False, index=True),
+    sa.Column("incident_id", sa.String(64), index=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("recipient", sa.String(32), nullable=False, server_default=""),
+    sa.Column("event_action", sa.String(16), nullable=False),
+    sa.Column("delivered", sa.Boolean, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("test", sa.Boolean, nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
+drills = sa.Table(
+    "drills",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False, index=True),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("ended_at", UTCDateTime(), nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("propagation_s", sa.Float),
+    sa.Column("runs", sa.Integer, nullable=False),
+    sa.Column("rerouted", sa.Integer, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("routing_keys", JSON, nullable=False),
+)
+
+# -- scope changes ------------------------------------------------------------------------
+
+spec_changes = sa.Table(
+    "spec_changes",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("from_hash", sa.String(64)),
+    sa.Column("to_hash", sa.String(64), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("items", JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("applied_by", sa.String(256), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("approved_by", sa.String(256)),
+    sa.Column("approved_at", UTCDateTime()),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("override_stability", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("applied_seq", sa.Integer),
+    sa.Index("ix_spec_changes_agent_created", "agent", "created_at"),
 )

@@ -263,7 +263,9 @@ def _map_trace(
             )
             raw_args = _json(attrs.get("gen_ai.tool.call.arguments", "{}"))
             args: dict[str, Any] = (
-                cast(dict[str, Any], raw_args) if isinstance(raw_args, dict) else {"value": raw_args}
+                cast(dict[str, Any], raw_args)
+                if isinstance(raw_args, dict)
+                else {"value": raw_args}
             )
             call = CallInput(agent=agent, run_id=run_id, tool=tool, arguments=args, seq=seq)
             decision = None

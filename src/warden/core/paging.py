@@ -1,0 +1,107 @@
+"""Pages: what is sent to the on-call channels, as each channel expects it.
+
+- **PagerDuty Events API v2** (``POST https://events.pagerduty.com/v2/enqueue``,
+  https://developer.pagerduty.com/docs/events-api-v2/trigger-events/): ``routing_key``,
+  ``event_action`` (``trigger``/``acknowledge``/``resolve``), ``dedup_key`` (<= 255 chars;
+  here ``agent:criterion:version``, so repeated trips of one criterion on one version are
+  one alert), ``payload`` with ``summary`` (<= 1024 chars), ``source``, ``severity``
+  (``critical``/``error``/``warning``/``info``), ``timestamp``, ``component``, ``group``,
+  ``class``, ``custom_details``, and ``links`` (the runbook). 202 means accepted.
+- **Slack incoming webhook** (https://api.slack.com/messaging/webhooks): ``{"text": ...}``.
+- **Generic webhook**: the ``Page`` itself as JSON.
+
+The ``Pager`` protocol sends; the HTTP implementation lives at the edge
+(``warden.integrations.pagers``) so the runtime does no network I/O of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warden.core.incidents import PageDelivery
+from warden.core.spec import OnCallChannel
+
+__all__ = [
+    "PAGERDUTY_URL",
+    "Page",
+    "Pager",
+    "pagerduty_payload",
+    "slack_payload",
+    "webhook_payload",
+]
+
+PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
+"""PagerDuty Events API v2 endpoint."""
+
+
+class Page(BaseModel):
+    """One page about one incident (or a test page)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    incident_id: str | None = None
+    dedup_key: str = Field(max_length=255)
+    summary: str
+    """One line; cut to 1024 characters for PagerDuty."""
+    severity: Literal["critical", "error", "warning", "info"] = "critical"
+    source: str = "warden"
+    component: str = ""
+    """The spec version."""
+    group: str = ""
+    """The criterion."""
+    event_action: Literal["trigger", "acknowledge", "resolve"] = "trigger"
+    runbook: str = ""
+    details: dict[str, Any] = Field(default_factory=dict[str, Any])
+    at: datetime
+    recipient: Literal["owner", "backup_owner"] = "owner"
+    test: bool = False
+
+
+def pagerduty_payload(page: Page, routing_key: str) -> dict[str, Any]:
+    """The Events API v2 body for ``page``."""
+    body: dict[str, Any] = {
+        "routing_key": routing_key,
+        "event_action": page.event_action,
+        "dedup_key": page.dedup_key,
+        "client": "Warden",
+    }
+    if page.event_action == "trigger":
+        body["payload"] = {
+            "summary": page.summary[:1024],
+            "source": page.source,
+            "severity": page.severity,
+            "timestamp": page.at.isoformat(),
+            "component": page.component or page.agent,
+            "group": page.group or page.agent,
+            "class": "kill_criterion" if not page.test else "test",
+            "custom_details": {"agent": page.agent, "recipient": page.recipient, **page.details},
+        }
+        if page.runbook:
+            body["links"] = [{"href": page.runbook, "text": "Runbook"}]
+    return body
+
+
+def slack_payload(page: Page) -> dict[str, Any]:
+    """A Slack incoming-webhook message for ``page``."""
+    runbook = f"\nRunbook: {page.runbook}" if page.runbook else ""
+    who = (
+        " (backup owner: the owner did not acknowledge)" if page.recipient == "backup_owner" else ""
+    )
+    return {"text": f"[{page.severity}] {page.summary}{who}{runbook}"}
+
+
+def webhook_payload(page: Page) -> dict[str, Any]:
+    """The generic webhook body: the page as JSON."""
+    return page.model_dump(mode="json")
+
+
+class Pager(Protocol):
+    """Sends a page to channels and reports each delivery (never raises for a channel)."""
+
+    def send(self, page: Page, channels: list[OnCallChannel]) -> list[PageDelivery]:
+        """Deliver ``page`` to every channel; one ``PageDelivery`` per channel."""
+        ...

@@ -1,0 +1,88 @@
+"""``warden monitor``: the server-side loop over every agent with a rollout.
+
+Each pass, for each agent: evaluate its kill criteria on the version being rolled out
+(``runtime.killcriteria``), page the backup owner for incidents nobody acknowledged in
+time (``runtime.paging``), and, when the spec asks for ``auto_advance``, advance the
+rollout if its gate passes (never while the kill switch is on).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.core.clock import Clock
+from warden.core.paging import Pager
+from warden.core.rollout import RolloutAction, Stage
+from warden.core.store import Store
+from warden.errors import ControlError, NotFoundError
+from warden.runtime.gates import gate_check, spec_of
+from warden.runtime.killcriteria import check_kill_criteria
+from warden.runtime.paging import escalate_unacknowledged
+from warden.runtime.rollout import change_stage
+
+__all__ = ["MonitorEvent", "monitor_once"]
+
+log = logging.getLogger("warden.monitor")
+
+
+class MonitorEvent(BaseModel):
+    """Something a monitor pass did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    kind: str
+    """``incident``, ``escalated``, ``advanced``, ``held`` or ``error``."""
+    detail: str
+
+
+def monitor_once(
+    store: Store, clock: Clock, pager: Pager | None, agents: list[str] | None = None
+) -> list[MonitorEvent]:
+    """One pass over ``agents`` (default: every agent with a rollout)."""
+    events: list[MonitorEvent] = []
+    states = [s for s in store.list_rollouts() if agents is None or s.agent in agents]
+    for state in states:
+        try:
+            spec = spec_of(store, state.agent, state.spec_hash)
+        except NotFoundError as exc:
+            events.append(MonitorEvent(agent=state.agent, kind="error", detail=exc.message))
+            continue
+        for inc in check_kill_criteria(store, spec, state.spec_hash, clock, pager):
+            events.append(MonitorEvent(agent=state.agent, kind="incident", detail=inc.summary))
+        if pager is not None:
+            for inc in escalate_unacknowledged(store, spec, pager, clock):
+                events.append(
+                    MonitorEvent(
+                        agent=state.agent,
+                        kind="escalated",
+                        detail=f"{inc.id}: paged the backup owner",
+                    )
+                )
+        plan = spec.spec.rollout
+        if (
+            plan is None
+            or not plan.auto_advance
+            or state.stage not in (Stage.SHADOW, Stage.CANARY)
+            or store.get_kill_switch(state.agent).engaged
+        ):
+            continue
+        try:
+            moved = change_stage(
+                store,
+                state.agent,
+                RolloutAction.ADVANCE,
+                actor="warden",
+                reason="auto-advance: the gate passed",
+                clock=clock,
+                expected_version=state.version,
+                check=gate_check(store, clock),
+            )
+            events.append(
+                MonitorEvent(agent=state.agent, kind="advanced", detail=f"now {moved.stage.value}")
+            )
+        except ControlError as exc:
+            events.append(MonitorEvent(agent=state.agent, kind="held", detail=exc.message))
+    return events

@@ -1,0 +1,214 @@
+"""The SQL plumbing every part of ``SqlStore`` shares: engine, transactions, upserts,
+migrations.
+
+Two kinds of transaction:
+
+- ``_tx()``: an ordinary transaction (run records, reads).
+- ``_locked_tx()``: a transaction that changes shared state and writes the audit log. It
+  takes the database's write lock first (``BEGIN IMMEDIATE`` on SQLite; the audit head
+  row ``FOR UPDATE`` on PostgreSQL), so such transactions run one at a time: the audit
+  chain never forks and a read-then-write inside one never works on a stale read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from warden.errors import StoreConfigError, StoreUnavailable
+
+__all__ = ["SqlBase", "migrate"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config() -> Config:
+    cfg = Config(str(_MIGRATIONS / "alembic.ini"))
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when it is there).
+
+    Raises:
+        StoreUnavailable: The database cannot be reached.
+    """
+    cfg = _alembic_config()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    try:
+        with engine.begin() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise StoreUnavailable(f"cannot migrate the store: {exc.orig}") from exc
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+_LOCK_WAIT_S = 10.0
+"""Seconds a state change waits for SQLite's write lock before the store is unavailable."""
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE``, retried every millisecond.
+
+    SQLite's own busy handler backs off to 100 ms between tries, so under a steady stream
+    of run-record batches from other processes a state change (a kill!) can wait seconds
+    for the lock. State changes are rare and urgent: poll the lock every millisecond
+    instead, which wins it within a few milliseconds of any batch committing.
+    """
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.001)
+    finally:
+        conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+
+
+class SqlBase:
+    """Engine and transactions on a SQLAlchemy URL.
+
+    Args:
+        url: SQLAlchemy URL: ``sqlite:///path/warden.db`` or
+            ``postgresql+psycopg://user@host/db``.
+        auto_migrate: Run Alembic migrations to head when opening (default True).
+
+    Raises:
+        StoreConfigError: The URL is not a supported database.
+        StoreUnavailable: The database cannot be reached while migrating.
+    """
+
+    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
+        try:
+            parsed = sa.make_url(url)
+        except sa_exc.ArgumentError as exc:
+            raise StoreConfigError(f"not a database URL: {url!r}") from exc
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise StoreConfigError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        self.url = parsed
+        self.dialect = backend
+        self._statements: dict[tuple[str, tuple[str, ...], bool, bool], Any] = {}
+        if backend == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(parsed, connect_args={"timeout": 10})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=10,
+                connect_args={"connect_timeout": 5},
+            )
+        if auto_migrate:
+            migrate(self.engine)
+
+    @contextmanager
+    def _tx(self) -> Generator[Connection, None, None]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, sa_exc.InterfaceError) as exc:
+            raise StoreUnavailable(f"store unreachable: {exc.orig}") from exc
+        except sa_exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(f"store connection lost: {exc.orig}") from exc
+            raise
+
+    @contextmanager
+    def _locked_tx(self) -> Generator[Connection, None, None]:
+        """A transaction holding the write lock from its first statement (see module doc).
+
+        On PostgreSQL the lock is the audit head row, taken by ``AuditWriter``; callers
+        must open an ``AuditWriter`` before touching any other row, so every such
+        transaction locks in the same order (no deadlocks).
+        """
+        with self._tx() as conn:
+            if self.dialect == "sqlite":
+                # pysqlite opens transactions lazily, before the first write; a transaction
+                # that reads first and then writes fails with "database is locked" when
+                # another writer committed in between. Take the lock up front instead.
+                _begin_immediate(conn)
+            yield conn
+
+    @contextmanager
+    def _snapshot_tx(self) -> Generator[Connection, None, None]:
+        """A read-only transaction whose reads all see one snapshot of the database."""
+        with self._tx() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN")  # WAL: the first read fixes the snapshot
+            else:
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield conn
+
+    def _insert(self, table: sa.Table) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _upsert(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: list[dict[str, Any]],
+        keys: Sequence[str],
+        *,
+        update: bool = True,
+        where: Callable[[Any], Any] | None = None,
+    ) -> None:
+        if not rows:
+            return
+        cache_key = (table.name, tuple(keys), update, where is not None)
+        stmt = self._statements.get(cache_key)
+        if stmt is None:  # built once per store: building one costs ~200 us
+            stmt = self._insert(table)
+            if update:
+                cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=list(keys),
+                    set_=cols,
+                    where=where(table) if where is not None else None,
+                )
+            else:
+                stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+            self._statements[cache_key] = stmt
+        conn.execute(stmt, rows)
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the database cannot be reached."""
+        with self._tx() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self.engine.dispose()

@@ -1,0 +1,86 @@
+"""``warden spec apply|approve|changes``: expansions wait for a second owner."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from warden.cli.app import app
+
+SPEC = textwrap.dedent(
+    """\
+    apiVersion: warden/v1
+    kind: Agent
+    metadata:
+      name: ticket-router
+      version: "{version}"
+      owner: alice@example.com
+      backup_owner: bob@example.com
+      runbook: docs/runbook.md
+    spec:
+      scope: Route tickets.
+      tools:
+        route_ticket:
+          access: write
+          arguments:
+            queue: {{enum: [{queues}]}}
+    """
+)
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch):
+    monkeypatch.setenv("WARDEN_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def invoke(*args: str, actor: str = "alice@example.com"):
+        monkeypatch.setenv("WARDEN_ACTOR", actor)
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def write(tmp_path, version: str, queues: str):
+    path = tmp_path / f"agent-{version}.yaml"
+    path.write_text(SPEC.format(version=version, queues=queues))
+    return str(path)
+
+
+def test_expansion_waits_for_the_other_owner(cli, tmp_path) -> None:
+    first = cli("spec", "apply", write(tmp_path, "1.0", "a, b"), "--json")
+    assert json.loads(first.output)["kind"] == "initial"
+    shown = cli("spec", "apply", write(tmp_path, "1.1", "a, b, c"))
+    assert shown.exit_code == 0
+    assert "expansion" in shown.output
+    assert "spec.tools.route_ticket.arguments.queue.enum" in shown.output
+    assert "pending: an owner other than alice@example.com" in shown.output
+    changes = json.loads(cli("spec", "changes", "ticket-router", "--json").output)
+    pending = changes[-1]
+    assert pending["status"] == "pending"
+    own = cli("spec", "approve", pending["to_hash"][:12])
+    assert own.exit_code == 1
+    assert "other than the person who applied" in own.output
+    ok = cli(
+        "spec", "approve", pending["to_hash"][:12], "--reason", "reviewed", actor="bob@example.com"
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "now the version in force" in ok.output
+    log = json.loads(cli("audit", "log", "--json", "--agent", "ticket-router").output)
+    assert [(e["action"], e["actor"]) for e in log if e["action"].startswith("spec.")] == [
+        ("spec.apply", "alice@example.com"),
+        ("spec.apply", "alice@example.com"),
+        ("spec.approve", "bob@example.com"),
+    ]
+
+
+def test_contraction_applies_at_once_and_bad_files_exit_2(cli, tmp_path) -> None:
+    cli("spec", "apply", write(tmp_path, "1.0", "a, b"))
+    narrowed = json.loads(cli("spec", "apply", write(tmp_path, "1.1", "a"), "--json").output)
+    assert (narrowed["kind"], narrowed["status"]) == ("contraction", "applied")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: warden/v1\nkind: Agent\n")
+    assert cli("spec", "apply", str(bad)).exit_code == 2
+    assert cli("spec", "approve", "nothing").exit_code == 1
