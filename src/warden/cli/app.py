@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from rich.table import Table
 
 from warden.cli import audit, incidents, operations, readiness, rollout, specs
+from warden.cli import serve as serve_cli
 from warden.cli.policy import policy_app
 from warden.cli.shared import DbUrl, JsonFlag, err, out
 from warden.cli.shared import actor as _actor
@@ -61,6 +62,8 @@ spec_app.command("changes")(specs.spec_changes)
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(incidents.page_app, name="page")
 app.add_typer(operations.drill_app, name="drill")
+app.add_typer(serve_cli.token_app, name="token")
+app.command("serve")(serve_cli.serve)
 app.command("monitor")(operations.monitor)
 
 # -- spec ---------------------------------------------------------------------------------

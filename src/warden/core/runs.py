@@ -265,4 +265,11 @@ class RunFilter(_Record):
     status: RunStatus | None = None
     mode: RunMode | None = None
     since: datetime | None = None
+    """Started at or after."""
+    until: datetime | None = None
+    """Started before."""
+    denied_only: bool = False
+    """Only runs with at least one denied tool call."""
+    after: tuple[datetime, str] | None = None
+    """Keyset cursor: runs after this ``(started_at, id)`` in list order (newest first)."""
     limit: int = Field(default=50, ge=1, le=10_000)

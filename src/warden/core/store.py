@@ -47,6 +47,10 @@ class Store(Protocol):
         """Store a spec version (no-op if that content hash is stored); return the stored one."""
         ...
 
+    def list_spec_versions(self, agent: str | None = None) -> list[SpecVersion]:
+        """Stored spec versions, newest first (of one agent, or of all)."""
+        ...
+
     def get_spec_version(self, agent: str, content_hash: str) -> SpecVersion | None:
         """The spec version of ``agent`` with ``content_hash``, or None."""
         ...

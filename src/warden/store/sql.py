@@ -49,11 +49,12 @@ from warden.store.incidents import IncidentsSql
 from warden.store.notify import CHANNEL, KillSwitchListener
 from warden.store.rollout import RolloutSql
 from warden.store.specs import SpecsSql
+from warden.store.tokens import TokensSql
 
 __all__ = ["SqlStore", "default_sqlite_url", "migrate"]
 
 
-class SqlStore(RolloutSql, IncidentsSql, SpecsSql, AuditSql):
+class SqlStore(RolloutSql, IncidentsSql, SpecsSql, TokensSql, AuditSql):
     """The store on a SQLAlchemy engine (see ``SqlBase`` for the arguments).
 
     Args:
@@ -133,6 +134,15 @@ class SqlStore(RolloutSql, IncidentsSql, SpecsSql, AuditSql):
         stored = self.get_spec_version(version.agent, version.content_hash)
         assert stored is not None
         return stored
+
+    def list_spec_versions(self, agent: str | None = None) -> list[SpecVersion]:
+        """Stored spec versions, newest first (of one agent, or of all)."""
+        q = sa.select(t.spec_versions).order_by(t.spec_versions.c.created_at.desc())
+        if agent is not None:
+            q = q.where(t.spec_versions.c.agent == agent)
+        with self._tx() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [SpecVersion.model_validate(dict(r)) for r in rows]
 
     def get_spec_version(self, agent: str, content_hash: str) -> SpecVersion | None:
         """The stored version of ``agent`` with ``content_hash``, or None."""
@@ -255,6 +265,21 @@ class SqlStore(RolloutSql, IncidentsSql, SpecsSql, AuditSql):
             q = q.where(t.runs.c.mode == where.mode.value)
         if where.since is not None:
             q = q.where(t.runs.c.started_at >= where.since)
+        if where.until is not None:
+            q = q.where(t.runs.c.started_at < where.until)
+        if where.denied_only:
+            denied = sa.select(t.tool_calls.c.run_id).where(
+                t.tool_calls.c.run_id == t.runs.c.id, t.tool_calls.c.status == "denied"
+            )
+            q = q.where(denied.exists())
+        if where.after is not None:  # keyset cursor: strictly after (started_at, id) in this order
+            at, rid = where.after
+            q = q.where(
+                sa.or_(
+                    t.runs.c.started_at < at,
+                    sa.and_(t.runs.c.started_at == at, t.runs.c.id > rid),
+                )
+            )
         with self._tx() as conn:
             rows = conn.execute(q).mappings().all()
         return [RunRecord.model_validate(dict(r)) for r in rows]

@@ -343,3 +343,16 @@ spec_changes = sa.Table(
     sa.Column("applied_seq", sa.Integer),
     sa.Index("ix_spec_changes_agent_created", "agent", "created_at"),
 )
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("agent", sa.String(64)),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("revoked_at", UTCDateTime()),
+)

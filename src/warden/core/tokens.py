@@ -1,0 +1,100 @@
+"""API tokens and roles.
+
+Roles are ordered ``viewer < reviewer < operator < owner < admin``: each can do what the
+ones before it can. A token may be bound to one agent: it then acts only on that agent
+(an agent's own token writes that agent's runs and nothing else). Tokens are shown once,
+when created, and stored as a SHA-256 hash: ``wdn_<id>_<secret>``, where only the hash of
+the whole token is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel
+
+__all__ = ["ROLE_ORDER", "ApiToken", "Principal", "Role", "TokenStore", "hash_token", "new_token"]
+
+
+class Role(StrEnum):
+    """What a token may do (each includes the ones before it)."""
+
+    VIEWER = "viewer"
+    """Read everything: agents, runs, decisions, queues, audit log."""
+    REVIEWER = "reviewer"
+    """Also decide approvals and work the human queue; record outcomes."""
+    OPERATOR = "operator"
+    """Also flip the kill switch, advance or roll back a rollout."""
+    OWNER = "owner"
+    """Also approve scope expansions of the agents they own."""
+    ADMIN = "admin"
+    """Everything, including tokens."""
+
+    def at_least(self, other: Role) -> bool:
+        """True when this role includes ``other``."""
+        return ROLE_ORDER[self] >= ROLE_ORDER[other]
+
+
+ROLE_ORDER = {Role.VIEWER: 0, Role.REVIEWER: 1, Role.OPERATOR: 2, Role.OWNER: 3, Role.ADMIN: 4}
+
+
+class ApiToken(BaseModel):
+    """A stored token (never the secret itself)."""
+
+    id: str
+    name: str
+    role: Role
+    agent: str | None = None
+    """When set, the token acts on this agent only."""
+    token_hash: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+
+class Principal(BaseModel):
+    """Who is making a request."""
+
+    name: str
+    role: Role
+    agent: str | None = None
+    token_id: str | None = None
+
+    def may_act_on(self, agent: str) -> bool:
+        """True unless the principal is bound to another agent."""
+        return self.agent is None or self.agent == agent
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of the whole token string."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh ``(token id, token)``; the token carries 256 bits of randomness."""
+    token_id = secrets.token_hex(6)
+    return token_id, f"wdn_{token_id}_{secrets.token_urlsafe(32)}"
+
+
+class TokenStore(Protocol):
+    """Where API tokens live (hashed)."""
+
+    def create_token(self, token: ApiToken) -> ApiToken:
+        """Store a new token."""
+        ...
+
+    def find_token(self, token_hash: str) -> ApiToken | None:
+        """The unrevoked token with this hash, or None."""
+        ...
+
+    def list_tokens(self) -> list[ApiToken]:
+        """Every token, newest first (hashes included, never secrets)."""
+        ...
+
+    def revoke_token(self, token_id: str, at: datetime) -> ApiToken:
+        """Revoke a token. Raises ``NotFoundError``."""
+        ...

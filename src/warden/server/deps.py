@@ -1,0 +1,118 @@
+"""Request dependencies: the store, the clock, and who is asking (with their role).
+
+A request is authenticated by ``Authorization: Bearer <token>`` or, for the dashboard, the
+``warden_token`` cookie. With auth off (``warden serve --no-auth``, loopback only) every
+request acts as a local admin. A missing or unknown token is 401, too low a role or a
+token bound to another agent is 403; both are JSON and both are written to the audit log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request
+
+from warden.core.audit import AuditDraft
+from warden.core.clock import Clock
+from warden.core.tokens import Principal, Role, hash_token
+from warden.errors import StoreUnavailable
+from warden.store import SqlStore
+
+__all__ = ["ServerContext", "context", "principal", "require"]
+
+COOKIE = "warden_token"
+
+
+@dataclass
+class ServerContext:
+    """What every request needs.
+
+    Attributes:
+        store: The store.
+        clock: Time source.
+        auth: Whether tokens are required.
+    """
+
+    store: SqlStore
+    clock: Clock
+    auth: bool = True
+
+
+def context(request: Request) -> ServerContext:
+    """The app's ``ServerContext``."""
+    ctx: ServerContext = request.app.state.warden
+    return ctx
+
+
+def _audit_denial(
+    ctx: ServerContext, request: Request, who: str, why: str, agent: str | None
+) -> None:
+    with contextlib.suppress(StoreUnavailable):  # the request is refused either way
+        ctx.store.append_audit(
+            AuditDraft(
+                at=ctx.clock.now(),
+                actor=who,
+                action="api.denied",
+                agent=agent,
+                subject=f"{request.method} {request.url.path}",
+                reason=why,
+            )
+        )
+
+
+def principal(request: Request, ctx: ServerContext = Depends(context)) -> Principal:
+    """Who is asking.
+
+    Raises:
+        HTTPException: 401 without a valid token.
+    """
+    if not ctx.auth:
+        return Principal(name="local", role=Role.ADMIN)
+    header = request.headers.get("authorization", "")
+    token = (
+        header[7:].strip()
+        if header.lower().startswith("bearer ")
+        else request.cookies.get(COOKIE, "")
+    )
+    found = ctx.store.find_token(hash_token(token)) if token else None
+    if found is None:
+        _audit_denial(ctx, request, "anonymous", "missing or unknown token", None)
+        raise HTTPException(
+            401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return Principal(name=found.name, role=found.role, agent=found.agent, token_id=found.id)
+
+
+def require(role: Role) -> Callable[..., Principal]:
+    """A dependency that lets only ``role`` and above through (403 otherwise).
+
+    A route with an ``agent`` path parameter also refuses tokens bound to another agent.
+    """
+
+    def check(
+        request: Request,
+        who: Principal = Depends(principal),
+        ctx: ServerContext = Depends(context),
+    ) -> Principal:
+        agent = request.path_params.get("agent")
+        if not who.role.at_least(role):
+            why = f"needs role {role.value}, token has {who.role.value}"
+            _audit_denial(ctx, request, who.name, why, agent)
+            raise HTTPException(403, why)
+        if agent is not None and not who.may_act_on(agent):
+            why = f"token is bound to agent {who.agent}"
+            _audit_denial(ctx, request, who.name, why, agent)
+            raise HTTPException(403, why)
+        return who
+
+    return check
+
+
+def deny_other_agent(ctx: ServerContext, request: Request, who: Principal, agent: str) -> None:
+    """Refuse (403, audited) when ``who`` is bound to an agent other than ``agent``."""
+    if not who.may_act_on(agent):
+        why = f"token is bound to agent {who.agent}, not {agent}"
+        _audit_denial(ctx, request, who.name, why, agent)
+        raise HTTPException(403, why)

@@ -1,0 +1,88 @@
+"""Errors become JSON: every failure is a 4xx/5xx with ``{"error": {"code", "message"}}``.
+
+``ConfigError`` → 400, request validation → 422, ``NotFoundError`` → 404,
+``RunStateError`` and ``ControlError`` → 409, ``PolicyDenied`` → 403,
+``StoreUnavailable`` → 503. Anything else is logged and answered 500 with no internals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from warden.errors import (
+    ControlError,
+    NotFoundError,
+    PolicyDenied,
+    RunStateError,
+    StoreUnavailable,
+    WardenError,
+)
+
+__all__ = ["error_body", "install_error_handlers"]
+
+log = logging.getLogger("warden.server")
+
+_HTTP_CODES = {
+    401: "auth.required",
+    403: "auth.forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
+
+def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
+    """The JSON error body every failure uses."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def status_of(exc: WardenError) -> int:
+    """The HTTP status for a Warden error."""
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, RunStateError | ControlError):
+        return 409
+    if isinstance(exc, PolicyDenied):
+        return 403
+    if isinstance(exc, StoreUnavailable):
+        return 503
+    return 400
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the JSON error handlers on ``app``."""
+
+    async def warden_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, WardenError)
+        return JSONResponse(error_body(exc.code, exc.message), status_code=status_of(exc))
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {"loc": [str(p) for p in e.get("loc", ())], "message": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        body = error_body("request.invalid", "the request is not valid", problems=problems)
+        return JSONResponse(body, status_code=422)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal", "internal error"), status_code=500)
+
+    app.add_exception_handler(WardenError, warden_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

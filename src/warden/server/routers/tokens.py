@@ -1,0 +1,89 @@
+"""API tokens (admin only). The secret is returned once, at creation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from warden.core.tokens import ApiToken, Principal, Role, hash_token, new_token
+from warden.server.deps import ServerContext, context, require
+
+router = APIRouter(prefix="/api/tokens", tags=["tokens"])
+
+
+class TokenView(BaseModel):
+    """A token without its hash."""
+
+    id: str
+    name: str
+    role: Role
+    agent: str | None = None
+    created_by: str
+    revoked: bool
+
+
+class NewToken(BaseModel):
+    """What to create."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    role: Role
+    agent: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class CreatedToken(TokenView):
+    """A new token, with its secret (shown once)."""
+
+    token: str
+
+
+def _view(t: ApiToken) -> TokenView:
+    return TokenView(
+        id=t.id,
+        name=t.name,
+        role=t.role,
+        agent=t.agent,
+        created_by=t.created_by,
+        revoked=t.revoked_at is not None,
+    )
+
+
+@router.get("", response_model=list[TokenView])
+def list_tokens(
+    ctx: ServerContext = Depends(context), _: Principal = Depends(require(Role.ADMIN))
+) -> list[TokenView]:
+    """Every token, newest first."""
+    return [_view(t) for t in ctx.store.list_tokens()]
+
+
+@router.post("", response_model=CreatedToken, status_code=201)
+def create_token(
+    body: NewToken,
+    ctx: ServerContext = Depends(context),
+    who: Principal = Depends(require(Role.ADMIN)),
+) -> CreatedToken:
+    """Create a token (admin); its secret is in the response and never again."""
+    token_id, secret = new_token()
+    stored = ctx.store.create_token(
+        ApiToken(
+            id=token_id,
+            name=body.name,
+            role=body.role,
+            agent=body.agent,
+            token_hash=hash_token(secret),
+            created_at=ctx.clock.now(),
+            created_by=who.name,
+        )
+    )
+    return CreatedToken(**_view(stored).model_dump(), token=secret)
+
+
+@router.delete("/{token_id}", response_model=TokenView)
+def revoke_token(
+    token_id: str,
+    ctx: ServerContext = Depends(context),
+    who: Principal = Depends(require(Role.ADMIN)),
+) -> TokenView:
+    """Revoke a token (admin). Idempotent."""
+    return _view(ctx.store.revoke_token(token_id, ctx.clock.now(), actor=who.name))
