@@ -12,7 +12,7 @@ from warden.core.clock import Clock, SystemClock
 from warden.server.dashboard import mount_dashboard
 from warden.server.deps import ServerContext
 from warden.server.errors import install_error_handlers
-from warden.server.routers import agents, audit, operations, otlp, runs, summary, tokens
+from warden.server.routers import agents, audit, operations, otlp, runs, store_rpc, summary, tokens
 from warden.store import SqlStore
 
 __all__ = ["create_app"]
@@ -34,7 +34,7 @@ def create_app(store: SqlStore, *, clock: Clock | None = None, auth: bool = True
     )
     app.state.warden = ServerContext(store=store, clock=clock or SystemClock(), auth=auth)
     install_error_handlers(app)
-    for module in (agents, runs, operations, audit, tokens, summary, otlp):
+    for module in (agents, runs, operations, audit, tokens, summary, otlp, store_rpc):
         app.include_router(module.router)
     mount_dashboard(app)
     return app

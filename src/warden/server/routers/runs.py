@@ -125,6 +125,19 @@ def write_events(
     Every record must belong to ``agent``: a run it names must be in the batch or already
     stored for that agent. Applying a batch twice is harmless (upserts).
     """
+    mine = check_events_belong(ctx, agent, events)
+    ctx.store.apply(events)
+    return EventsAccepted(accepted=len(events), runs=sorted(mine))
+
+
+def check_events_belong(ctx: ServerContext, agent: str, events: list[Event]) -> set[str]:
+    """The run ids ``events`` touch, after checking each belongs to ``agent``.
+
+    A run must be recorded in the same batch for ``agent`` or already stored for it.
+
+    Raises:
+        ConfigError: A record of another agent's run.
+    """
     mine = {e.run.id for e in events if isinstance(e, RunRecorded) and e.run.agent == agent}
     for e in events:
         if isinstance(e, RunRecorded):
@@ -138,8 +151,7 @@ def write_events(
                 if stored is None or stored.run.agent != agent:
                     raise ConfigError(f"run {rid} is not a run of {agent}")
                 mine.add(rid)
-    ctx.store.apply(events)
-    return EventsAccepted(accepted=len(events), runs=sorted(mine))
+    return mine
 
 
 def _run_of(event: Event) -> str:
