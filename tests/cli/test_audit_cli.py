@@ -24,20 +24,23 @@ def cli(database_url, monkeypatch):
     return invoke
 
 
-def test_kill_unkill_show_in_the_audit_log_and_verify_passes(cli) -> None:
+def test_kill_unkill_show_in_the_audit_log_and_verify_passes(cli, monkeypatch) -> None:
     assert cli("kill", "ticket-router", "--reason", "refund spike").exit_code == 0
     assert cli("kill", "ticket-router", "--reason", "pressed twice").exit_code == 0
     assert cli("unkill", "ticket-router", "--reason", "fixed").exit_code == 0
+    monkeypatch.setenv("WARDEN_ACTOR", "lead-sam")
+    assert cli("unkill", "ticket-router", "--reason", "fixed").exit_code == 0
     entries = json.loads(cli("audit", "log", "--json").output)
-    assert [(e["seq"], e["action"], e["actor"], e["reason"]) for e in entries] == [
-        (1, "kill_switch.engaged", "oncall-dana", "refund spike"),
-        (2, "kill_switch.released", "oncall-dana", "fixed"),
+    assert [(e["seq"], e["action"], e["actor"]) for e in entries] == [
+        (1, "kill_switch.engaged", "oncall-dana"),
+        (2, "kill_switch.release_requested", "oncall-dana"),
+        (3, "kill_switch.released", "lead-sam"),
     ]
     table = cli("audit", "log")
     assert "engaged: false -> true" in table.output
     verified = cli("audit", "verify")
     assert verified.exit_code == 0
-    assert "intact: 2 entries" in verified.output
+    assert "intact: 3 entries" in verified.output
 
 
 def test_verify_exits_1_naming_the_edited_entry(cli, database_url) -> None:

@@ -89,12 +89,12 @@ def test_the_kill_switch_needs_operator(api, store, who: str, status: int) -> No
     else:
         assert store.get_kill_switch("test-agent").actor == who
         assert api.get("/api/agents/test-agent/kill-switch").json()["engaged"] is True
-        assert (
-            api.post("/api/agents/test-agent/unkill", who, json={"reason": "fixed"}).json()[
-                "engaged"
-            ]
-            is False
-        )
+        asked = api.post("/api/agents/test-agent/unkill", who, json={"reason": "fixed"}).json()
+        assert asked["state"]["engaged"] is True
+        assert asked["pending"]["requested_by"] == who
+        second = "admin" if who == "operator" else "operator"
+        done = api.post("/api/agents/test-agent/unkill", second, json={"reason": "checked"}).json()
+        assert done["state"]["engaged"] is False
 
 
 def test_kill_switch_needs_a_reason(api) -> None:

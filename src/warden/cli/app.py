@@ -37,6 +37,7 @@ from warden.core.runs import (
 from warden.core.spec_loader import load_spec
 from warden.errors import SpecError
 from warden.runtime.heartbeat import reap_interrupted
+from warden.runtime.release import unkill as release_switch
 
 __all__ = ["app", "main"]
 
@@ -170,8 +171,16 @@ def unkill(
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Release the kill switch."""
-    _set_switch(agent, False, reason, database_url, as_json)
+    """Turn the agent back on: the first person asks, a different person approves.
+
+    Engaging needs nobody's approval; releasing is a scope expansion and needs two people.
+    """
+    with _store(database_url) as store:
+        result = release_switch(store, agent, actor=_actor(), reason=reason, clock=SystemClock())
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(result.message)
 
 
 # -- runs ---------------------------------------------------------------------------------

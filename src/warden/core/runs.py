@@ -22,6 +22,7 @@ __all__ = [
     "IdempotencyRecord",
     "KillSwitchState",
     "ModelCallRecord",
+    "ReleaseRequest",
     "RunDetail",
     "RunFilter",
     "RunMode",
@@ -225,6 +226,15 @@ class KillSwitchState(_Record):
     reason: str | None = None
     actor: str | None = None
     changed_at: datetime | None = None
+
+
+class ReleaseRequest(_Record):
+    """Someone asked to turn an agent back on; a different person must approve."""
+
+    agent: str
+    requested_by: str
+    reason: str
+    requested_at: datetime
 
 
 class SpecVersion(_Record):

@@ -22,6 +22,7 @@ from warden.core.runs import (
     Handoff,
     IdempotencyRecord,
     KillSwitchState,
+    ReleaseRequest,
     RunDetail,
     RunFilter,
     RunMode,
@@ -65,6 +66,22 @@ class Store(Protocol):
     ) -> KillSwitchState:
         """Engage or release the kill switch. Idempotent: setting the current state keeps it.
         A real change is written to the audit log in the same transaction."""
+        ...
+
+    def request_release(
+        self, agent: str, *, actor: str, reason: str, at: datetime
+    ) -> ReleaseRequest:
+        """Ask to turn ``agent`` back on (audited). Raises ``RunStateError`` if not engaged."""
+        ...
+
+    def get_release_request(self, agent: str) -> ReleaseRequest | None:
+        """The pending release request of ``agent``, or None."""
+        ...
+
+    def approve_release(
+        self, agent: str, *, actor: str, reason: str, at: datetime
+    ) -> KillSwitchState:
+        """Approve the pending release (a different person) and release. ``RunStateError`` if not."""
         ...
 
     def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:

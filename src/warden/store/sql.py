@@ -8,7 +8,7 @@ never moved back to ``running`` by a late or replayed record.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,6 @@ from warden.core.runs import (
     ApprovalStatus,
     Handoff,
     IdempotencyRecord,
-    KillSwitchState,
     ModelCallRecord,
     RunDetail,
     RunFilter,
@@ -46,7 +45,7 @@ from warden.store import tables as t
 from warden.store.audit import AuditSql, AuditWriter
 from warden.store.base import migrate
 from warden.store.incidents import IncidentsSql
-from warden.store.notify import CHANNEL, KillSwitchListener
+from warden.store.killswitch import KillSwitchSql
 from warden.store.rollout import RolloutSql
 from warden.store.specs import SpecsSql
 from warden.store.tokens import TokensSql
@@ -54,7 +53,7 @@ from warden.store.tokens import TokensSql
 __all__ = ["SqlStore", "default_sqlite_url", "migrate"]
 
 
-class SqlStore(RolloutSql, IncidentsSql, SpecsSql, TokensSql, AuditSql):
+class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, SpecsSql, TokensSql, AuditSql):
     """The store on a SQLAlchemy engine (see ``SqlBase`` for the arguments).
 
     Args:
@@ -158,74 +157,6 @@ class SqlStore(RolloutSql, IncidentsSql, SpecsSql, TokensSql, AuditSql):
                 .first()
             )
         return SpecVersion.model_validate(dict(row)) if row else None
-
-    # -- kill switch ----------------------------------------------------------------------
-
-    def get_kill_switch(self, agent: str) -> KillSwitchState:
-        """The kill switch of ``agent``; disengaged when never set."""
-        with self._tx() as conn:
-            return self._kill_switch_in(conn, agent)
-
-    def set_kill_switch(
-        self, agent: str, *, engaged: bool, reason: str, actor: str, at: datetime
-    ) -> KillSwitchState:
-        """Engage or release; setting the state it already has changes nothing (idempotent).
-
-        Every real change is kept in ``kill_switch_events`` and in the audit log
-        (``kill_switch.engaged`` / ``kill_switch.released``) with actor, reason and time.
-        """
-        with self._locked_tx() as conn:
-            audit = AuditWriter(conn, self.dialect)
-            before = self._kill_switch_in(conn, agent)
-            if before.engaged != engaged or before.changed_at is None:
-                row = {
-                    "agent": agent,
-                    "engaged": engaged,
-                    "reason": reason,
-                    "actor": actor,
-                    "changed_at": at,
-                }
-                self._upsert(conn, t.kill_switches, [row], ["agent"])
-                conn.execute(
-                    sa.insert(t.kill_switch_events).values(
-                        agent=agent, engaged=engaged, reason=reason, actor=actor, at=at
-                    )
-                )
-                if self.dialect == "postgresql":  # delivered to listeners on commit
-                    conn.execute(sa.select(sa.func.pg_notify(CHANNEL, agent)))
-                after = KillSwitchState.model_validate(row)
-                audit.append(
-                    AuditDraft(
-                        at=at,
-                        actor=actor,
-                        action="kill_switch.engaged" if engaged else "kill_switch.released",
-                        agent=agent,
-                        reason=reason,
-                        before=before.model_dump(mode="json"),
-                        after=after.model_dump(mode="json"),
-                    )
-                )
-                return after
-            return before
-
-    def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
-        """Call ``callback(agent)`` on every kill-switch change from any process, at once.
-
-        Returns:
-            A function that stops watching; None on SQLite (rely on the TTL read).
-        """
-        if self.dialect != "postgresql":
-            return None
-        return KillSwitchListener(self.url, callback).stop
-
-    @staticmethod
-    def _kill_switch_in(conn: Connection, agent: str) -> KillSwitchState:
-        row = (
-            conn.execute(sa.select(t.kill_switches).where(t.kill_switches.c.agent == agent))
-            .mappings()
-            .first()
-        )
-        return KillSwitchState.model_validate(dict(row)) if row else KillSwitchState(agent=agent)
 
     # -- runs -----------------------------------------------------------------------------
 

@@ -356,3 +356,12 @@ api_tokens = sa.Table(
     sa.Column("created_by", sa.String(256), nullable=False),
     sa.Column("revoked_at", UTCDateTime()),
 )
+
+kill_switch_releases = sa.Table(
+    "kill_switch_releases",
+    metadata,
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("requested_by", sa.String(256), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("requested_at", UTCDateTime(), nullable=False),
+)

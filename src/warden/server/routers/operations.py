@@ -18,6 +18,8 @@ from warden.core.tokens import Principal, Role
 from warden.errors import NotFoundError
 from warden.runtime.gates import gate_check
 from warden.runtime.outcomes import record_outcome
+from warden.runtime.release import UnkillResult
+from warden.runtime.release import unkill as release_switch
 from warden.runtime.rollout import change_stage
 from warden.runtime.scope import approve_spec
 from warden.runtime.status import rollout_status
@@ -75,17 +77,16 @@ def kill(
     )
 
 
-@router.post("/api/agents/{agent}/unkill", response_model=KillSwitchState, tags=["kill switch"])
+@router.post("/api/agents/{agent}/unkill", response_model=UnkillResult, tags=["kill switch"])
 def unkill(
     agent: str,
     body: ReasonBody,
     ctx: ServerContext = Depends(context),
     who: Principal = Depends(require(Role.OPERATOR)),
-) -> KillSwitchState:
-    """Release the kill switch (operator)."""
-    return ctx.store.set_kill_switch(
-        agent, engaged=False, reason=body.reason, actor=who.name, at=ctx.clock.now()
-    )
+) -> UnkillResult:
+    """Turn the agent back on (operator): the first call asks, a call by a different
+    person approves and releases (``pending`` says which happened)."""
+    return release_switch(ctx.store, agent, actor=who.name, reason=body.reason, clock=ctx.clock)
 
 
 # -- approvals and the human queue --------------------------------------------------------
