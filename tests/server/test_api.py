@@ -403,3 +403,10 @@ def test_store_rpc_exposes_only_what_an_agent_runtime_needs(api, store) -> None:
         api.post("/api/rpc/decide_approval", "router-bot", json=expire).json()["result"]["status"]
         == "expired"
     )
+
+
+@pytest.mark.parametrize("path", ["/api/runs?agent=%00", "/api/runs/run_%00", "/api/agents/a%00b"])
+def test_a_nul_character_is_a_400_not_a_crash(api, path: str) -> None:
+    r = api.get(path)
+    assert r.status_code < 500  # PostgreSQL refuses NUL in text: a 400, never a 500
+    assert r.json() is not None

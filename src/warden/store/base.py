@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from warden.errors import StoreConfigError, StoreUnavailable
+from warden.errors import ConfigError, StoreConfigError, StoreUnavailable
 
 __all__ = ["SqlBase", "migrate"]
 
@@ -142,6 +142,10 @@ class SqlBase:
                 yield conn
         except (OperationalError, sa_exc.InterfaceError) as exc:
             raise StoreUnavailable(f"store unreachable: {exc.orig}") from exc
+        except sa_exc.DataError as exc:
+            # A value the database refuses (PostgreSQL: a NUL character in text, a number
+            # out of range): bad input, not an outage.
+            raise ConfigError(f"the store refused a value: {str(exc.orig).splitlines()[0]}") from exc
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise StoreUnavailable(f"store connection lost: {exc.orig}") from exc
