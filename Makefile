@@ -12,6 +12,8 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# the dashboard's browser tests drive Debian's chromium (Playwright's own download does not work here)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 lint: install
 	$(BIN)/ruff check src tests bench

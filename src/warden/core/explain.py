@@ -75,7 +75,7 @@ def explain_run(detail: RunDetail) -> list[str]:
         )
     for h in detail.handoffs:
         lines.append(f"Handed to the {h.queue} queue ({h.trigger}): {h.reason}")
-    end = f"Ended {run.status.value}"
+    end = f"Ended {run.status.value}" if run.status.is_terminal else "Still running so far"
     if run.latency_s is not None:
         end += f" after {run.latency_s:.2f} s"
     end += (

@@ -20,7 +20,15 @@ from warden.core.tokens import Principal, Role, hash_token
 from warden.errors import StoreUnavailable
 from warden.store import SqlStore
 
-__all__ = ["ServerContext", "context", "principal", "require"]
+__all__ = [
+    "COOKIE",
+    "ServerContext",
+    "authenticate",
+    "context",
+    "deny_other_agent",
+    "principal",
+    "require",
+]
 
 COOKIE = "warden_token"
 
@@ -76,6 +84,15 @@ def principal(request: Request, ctx: ServerContext = Depends(context)) -> Princi
         if header.lower().startswith("bearer ")
         else request.cookies.get(COOKIE, "")
     )
+    return authenticate(ctx, request, token)
+
+
+def authenticate(ctx: ServerContext, request: Request, token: str) -> Principal:
+    """The principal a token stands for (also the dashboard's login form).
+
+    Raises:
+        HTTPException: 401 (audited) when the token is empty, unknown or revoked.
+    """
     found = ctx.store.find_token(hash_token(token)) if token else None
     if found is None:
         _audit_denial(ctx, request, "anonymous", "missing or unknown token", None)

@@ -1,0 +1,186 @@
+"""The review queue (calls waiting for approval, runs handed to people) and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from warden.core.audit import AuditEntry
+from warden.core.explain import explain_tool_call
+from warden.core.runs import ApprovalRequest, ApprovalStatus, Handoff
+from warden.core.tokens import Principal, Role
+from warden.errors import RunStateError
+from warden.server.deps import ServerContext, context, deny_other_agent
+from warden.server.pages.common import (
+    PageProblem,
+    PageRoute,
+    check_csrf,
+    check_role,
+    render,
+    usable,
+    viewer,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+_DONE = {
+    "approved": "Approved. The run checks the policy again and goes on; the decision is in "
+    "the audit log.",
+    "denied": "Denied. The call will not run; the decision is in the audit log.",
+}
+AUDIT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A call waiting for a person, with what its run did so far."""
+
+    approval: ApprovalRequest
+    input: object
+    steps: list[str]
+
+
+def queue_response(
+    request: Request,
+    who: Principal,
+    ctx: ServerContext,
+    *,
+    status: int = 200,
+    error: str = "",
+    notice: str = "",
+) -> Response:
+    """The review queue (also re-shown with an error after a refused decision)."""
+    waiting: list[Waiting] = []
+    for a in ctx.store.list_approvals(ApprovalStatus.PENDING):
+        if not who.may_act_on(a.agent):
+            continue
+        detail = ctx.store.get_run(a.run_id)
+        before = [c for c in detail.tool_calls if c.seq < a.seq] if detail else []
+        waiting.append(
+            Waiting(
+                approval=a,
+                input=detail.run.input if detail else None,
+                steps=[explain_tool_call(c) for c in before],
+            )
+        )
+    handoffs: list[Handoff] = [
+        h for h in ctx.store.list_handoffs() if h.status == "open" and who.may_act_on(h.agent)
+    ]
+    return render(
+        request,
+        "queue.html",
+        who,
+        status=status,
+        waiting=waiting,
+        handoffs=handoffs[:100],
+        more_handoffs=max(0, len(handoffs) - 100),
+        can_decide=who.role.at_least(Role.REVIEWER),
+        error=error,
+        notice=notice,
+    )
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    done: str = "",
+    who: Principal = Depends(viewer),
+    ctx: ServerContext = Depends(context),
+) -> Response:
+    """Calls waiting for approval and runs handed to people, oldest waiting first."""
+    return queue_response(request, who, ctx, notice=_DONE.get(done, ""))
+
+
+@router.post("/approvals/{approval_id}")
+def decide(
+    approval_id: str,
+    request: Request,
+    decision: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    who: Principal = Depends(viewer),
+    ctx: ServerContext = Depends(context),
+) -> Response:
+    """Approve or deny a waiting call (reviewer role), through the audited store method."""
+    check_csrf(request, csrf)
+    check_role(request, ctx, who, Role.REVIEWER, "approve or deny calls")
+    found = ctx.store.get_approval(approval_id) if usable(approval_id) else None
+    if found is None:
+        raise PageProblem(404, "No such approval", f"No approval request {approval_id!r}.")
+    try:
+        deny_other_agent(ctx, request, who, found.agent)
+    except HTTPException as exc:
+        raise PageProblem(
+            403, "Not allowed", f"Your token may not decide this: {exc.detail}."
+        ) from exc
+    statuses = {"approve": ApprovalStatus.APPROVED, "deny": ApprovalStatus.DENIED}
+    if decision not in statuses:
+        raise PageProblem(400, "Unknown decision", "A call can be approved or denied.")
+    why = reason.strip()
+    if not why or len(why) > 2000:
+        return queue_response(
+            request,
+            who,
+            ctx,
+            status=400,
+            error="Say why (up to 2000 characters): the reason is recorded in the audit log "
+            "and shown to the agent's owner.",
+        )
+    try:
+        ctx.store.decide_approval(
+            approval_id, status=statuses[decision], actor=who.name, reason=why, at=ctx.clock.now()
+        )
+    except RunStateError as exc:  # decided by someone else, expired or cancelled meanwhile
+        return queue_response(request, who, ctx, status=409, error=exc.message)
+    return RedirectResponse(f"/queue?done={statuses[decision].value}", 303)
+
+
+def _audit_page(
+    ctx: ServerContext, agent: str | None, before: int, limit: int
+) -> tuple[list[AuditEntry], int | None]:
+    """Up to ``limit`` entries numbered below ``before``, newest first, and where the next
+    page starts (None on the last page). Reads backwards in windows of sequence numbers."""
+    found: list[AuditEntry] = []
+    high = before - 1
+    while high > 0 and len(found) <= limit:
+        low = max(0, high - 1000)
+        rows = ctx.store.list_audit(agent=agent, after_seq=low, limit=high - low)
+        found.extend(reversed([e for e in rows if e.seq <= high]))
+        high = low
+    page = found[:limit]
+    return page, (page[-1].seq if len(found) > limit else None)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    agent: str = "",
+    before: str = "",
+    who: Principal = Depends(viewer),
+    ctx: ServerContext = Depends(context),
+) -> Response:
+    """The audit log, newest first, with the state of its hash chain."""
+    check = ctx.store.verify_audit()
+    head = ctx.store.audit_head()
+    chosen = who.agent or (agent.strip() if usable(agent) else "") or None
+    wanted = int(before) if before.isdigit() and len(before) < 19 else 0
+    start = wanted if 0 < wanted <= head.seq + 1 else head.seq + 1
+    entries, older = _audit_page(ctx, chosen, start, AUDIT_PAGE)
+    agents = sorted({v.agent for v in ctx.store.list_spec_versions() if who.may_act_on(v.agent)})
+    return render(
+        request,
+        "audit.html",
+        who,
+        check=check,
+        head=head,
+        entries=entries,
+        older=older,
+        agent=chosen or "",
+        agents=agents,
+        paged=start <= head.seq,
+    )
