@@ -145,7 +145,9 @@ class SqlBase:
         except sa_exc.DataError as exc:
             # A value the database refuses (PostgreSQL: a NUL character in text, a number
             # out of range): bad input, not an outage.
-            raise ConfigError(f"the store refused a value: {str(exc.orig).splitlines()[0]}") from exc
+            raise ConfigError(
+                f"the store refused a value: {str(exc.orig).splitlines()[0]}"
+            ) from exc
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise StoreUnavailable(f"store connection lost: {exc.orig}") from exc
