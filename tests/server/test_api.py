@@ -410,3 +410,14 @@ def test_a_nul_character_is_a_400_not_a_crash(api, path: str) -> None:
     r = api.get(path)
     assert r.status_code < 500  # PostgreSQL refuses NUL in text: a 400, never a 500
     assert r.json() is not None
+
+
+def test_tool_calls_with_their_decisions(api, seeded) -> None:
+    seeded()
+    denied = api.get("/api/tool-calls?status=denied").json()
+    assert [c["tool"] for c in denied] == ["issue_refund", "issue_refund"]
+    assert all(c["decision"]["rule"] == "access" for c in denied)
+    routed = api.get("/api/tool-calls?agent=test-agent&tool=route_ticket").json()
+    assert len(routed) == 3
+    assert api.get("/api/tool-calls?agent=nobody").json() == []
+    assert api.get("/api/tool-calls?status=bogus").status_code == 422

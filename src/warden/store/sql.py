@@ -39,6 +39,7 @@ from warden.core.runs import (
     RunStatus,
     SpecVersion,
     ToolCallRecord,
+    ToolCallStatus,
 )
 from warden.errors import NotFoundError, RunStateError
 from warden.store import tables as t
@@ -214,6 +215,30 @@ class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, SpecsSql, TokensSql, Aud
         with self._tx() as conn:
             rows = conn.execute(q).mappings().all()
         return [RunRecord.model_validate(dict(r)) for r in rows]
+
+    def list_tool_calls(
+        self,
+        *,
+        agent: str | None = None,
+        tool: str | None = None,
+        status: ToolCallStatus | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[ToolCallRecord]:
+        """Tool calls with their decisions, newest first (``agent`` via the run)."""
+        tc = t.tool_calls
+        q = sa.select(tc).order_by(tc.c.started_at.desc(), tc.c.run_id, tc.c.seq).limit(limit)
+        if agent is not None:
+            q = q.join(t.runs, t.runs.c.id == tc.c.run_id).where(t.runs.c.agent == agent)
+        if tool is not None:
+            q = q.where(tc.c.tool == tool)
+        if status is not None:
+            q = q.where(tc.c.status == status.value)
+        if since is not None:
+            q = q.where(tc.c.started_at >= since)
+        with self._tx() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [_tool_record(dict(r)) for r in rows]
 
     def daily_usage(self, agent: str, since: datetime) -> tuple[int, float]:
         """``(runs started, model cost USD)`` of ``agent`` since ``since``."""

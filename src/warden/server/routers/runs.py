@@ -22,7 +22,15 @@ from warden.core.events import (
     ToolCallRecorded,
 )
 from warden.core.explain import explain_run
-from warden.core.runs import RunDetail, RunFilter, RunMode, RunRecord, RunStatus
+from warden.core.runs import (
+    RunDetail,
+    RunFilter,
+    RunMode,
+    RunRecord,
+    RunStatus,
+    ToolCallRecord,
+    ToolCallStatus,
+)
 from warden.core.tokens import Principal, Role
 from warden.errors import ConfigError, NotFoundError
 from warden.server.deps import ServerContext, context, deny_other_agent, require
@@ -96,6 +104,23 @@ def list_runs(
     more = len(rows) > limit
     items = rows[:limit]
     return RunPage(items=items, next_cursor=_encode(items[-1]) if more and items else None)
+
+
+@router.get("/api/tool-calls", response_model=list[ToolCallRecord])
+def list_tool_calls(
+    ctx: ServerContext = Depends(context),
+    who: Principal = Depends(require(Role.VIEWER)),
+    agent: str | None = None,
+    tool: str | None = None,
+    status: ToolCallStatus | None = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ToolCallRecord]:
+    """Tool calls with their policy decisions, newest first: e.g. ``status=denied`` for
+    every call the policy stopped (a token bound to an agent sees that agent's only)."""
+    return ctx.store.list_tool_calls(
+        agent=who.agent or agent, tool=tool, status=status, since=since, limit=limit
+    )
 
 
 @router.get("/api/runs/{run_id}", response_model=RunExplained)
