@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from warden.core.audit import AuditDraft
 from warden.core.clock import Clock
 from warden.core.tokens import Principal, Role, hash_token
-from warden.errors import StoreUnavailable
+from warden.errors import ConfigError, StoreUnavailable
 from warden.store import SqlStore
 
 __all__ = [
@@ -57,14 +57,15 @@ def context(request: Request) -> ServerContext:
 def _audit_denial(
     ctx: ServerContext, request: Request, who: str, why: str, agent: str | None
 ) -> None:
-    with contextlib.suppress(StoreUnavailable):  # the request is refused either way
+    # The request is refused either way; the record must not fail on an odd path.
+    with contextlib.suppress(StoreUnavailable, ConfigError):
         ctx.store.append_audit(
             AuditDraft(
                 at=ctx.clock.now(),
                 actor=who,
                 action="api.denied",
                 agent=agent,
-                subject=f"{request.method} {request.url.path}",
+                subject=f"{request.method} {request.url.path}"[:128],
                 reason=why,
             )
         )

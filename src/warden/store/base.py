@@ -142,16 +142,21 @@ class SqlBase:
                 yield conn
         except (OperationalError, sa_exc.InterfaceError) as exc:
             raise StoreUnavailable(f"store unreachable: {exc.orig}") from exc
-        except sa_exc.DataError as exc:
+        except (sa_exc.DataError, sa_exc.IntegrityError) as exc:
             # A value the database refuses (PostgreSQL: a NUL character in text, a number
-            # out of range): bad input, not an outage.
-            raise ConfigError(
-                f"the store refused a value: {str(exc.orig).splitlines()[0]}"
-            ) from exc
+            # out of range; SQLite: NaN where a number is required): bad input, no outage.
+            first = str(exc.orig).splitlines()[0]
+            raise ConfigError(f"the store refused a value: {first}") from exc
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise StoreUnavailable(f"store connection lost: {exc.orig}") from exc
             raise
+        except sa_exc.StatementError as exc:
+            # Raised while preparing a value, before the database saw it: a naive or
+            # out-of-range datetime, an integer beyond 64 bits.
+            raise ConfigError(f"the store cannot hold a value: {exc.orig}") from exc
+        except OverflowError as exc:  # SQLite's driver: an integer beyond 64 bits
+            raise ConfigError(f"the store cannot hold a value: {exc}") from exc
 
     @contextmanager
     def _locked_tx(self) -> Generator[Connection, None, None]:

@@ -72,12 +72,21 @@ def decode_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
             request.ParseFromString(body)
         elif kind == "application/json":
             data = json.loads(body.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise _BadRequest("an OTLP JSON body must be an object (ExportTraceServiceRequest)")
             json_format.ParseDict(_hex_ids_to_base64(data), request, ignore_unknown_fields=True)
         else:
             raise _BadRequest(
                 f"unsupported content type {content_type!r}: use application/x-protobuf or application/json"
             )
-    except (DecodeError, json_format.ParseError, UnicodeDecodeError, ValueError) as exc:
+    except (
+        DecodeError,
+        json_format.ParseError,
+        UnicodeDecodeError,
+        ValueError,
+        TypeError,
+        RecursionError,
+    ) as exc:
         if isinstance(exc, _BadRequest):
             raise
         raise _BadRequest(f"not an OTLP ExportTraceServiceRequest: {exc}") from None
@@ -167,9 +176,18 @@ def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return value
     return value
+
+
+def _count(value: Any) -> int:
+    """A token count from an attribute; anything but a finite number counts 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    return int(number) if number == number and abs(number) < 2**62 else 0
 
 
 def _operation(span: Span, attrs: dict[str, Any]) -> str:
@@ -301,15 +319,13 @@ def _map_trace(
             model = str(
                 attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model") or "unknown"
             )
-            tin = int(
+            tin = _count(
                 attrs.get("gen_ai.usage.input_tokens", attrs.get("gen_ai.usage.prompt_tokens", 0))
-                or 0
             )
-            tout = int(
+            tout = _count(
                 attrs.get(
                     "gen_ai.usage.output_tokens", attrs.get("gen_ai.usage.completion_tokens", 0)
                 )
-                or 0
             )
             price = cost_usd(model, tin, tout)
             input_tokens, output_tokens, cost = (
