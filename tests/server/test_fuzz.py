@@ -500,7 +500,8 @@ def _check_traces_response(response: Any, content_type: str | None, spans: int |
     status = response.status_code
     assert status < 500, f"{status}: {response.text[:300]}"
     if status != 200:
-        assert response.json()["error"]["code"] in ("otlp.invalid", "request.invalid")
+        assert 400 <= status < 500, status
+        assert isinstance(response.json()["error"]["code"], str)
         return
     parsed = ExportTraceServiceResponse()
     kind = (content_type or "").split(";")[0].strip().lower()
@@ -597,9 +598,9 @@ def test_traces_mutated_sdk_exports_never_5xx(api: Api, valid_export: bytes) -> 
     run()
 
 
-# Structured OTLP requests. The generator stays out of the KNOWN_BUGS classes: token counts
-# are numbers small enough to sum into an ``integer`` column, and on PostgreSQL strings have
-# no NUL and stay within varchar(64).
+# Structured OTLP requests. Mostly well-formed values, plus what once gave a 500 (see
+# KNOWN_BUGS): token counts that are strings, NaN or beyond an ``integer`` column, NUL
+# characters, strings longer than the varchar(64) and varchar(128) columns.
 _GENAI_KEYS = [
     "gen_ai.operation.name",
     "gen_ai.agent.name",
@@ -620,21 +621,18 @@ _TOKEN_KEYS = [
     "gen_ai.usage.completion_tokens",
 ]
 _OPERATIONS = ["invoke_agent", "execute_tool", "chat", "text_completion", "generate_content"]
-_text = st.text(
-    alphabet=st.characters(
-        exclude_categories=["Cs"], exclude_characters="\x00" if ON_POSTGRES else ""
-    ),
-    max_size=STR_MAX if ON_POSTGRES else 200,
+_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40) | st.text(
+    alphabet=st.characters(exclude_categories=["Cs"]), min_size=STR_MAX - 2, max_size=140
 )
 _json_text = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False) | _text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
     max_leaves=12,
-).map(lambda v: json.dumps(v)[:STR_MAX] if ON_POSTGRES else json.dumps(v))
+).map(json.dumps)
 
 
 def _any_value(draw: st.DrawFn, key: str, depth: int = 0) -> AnyValue:
-    if key in _TOKEN_KEYS:
+    if key in _TOKEN_KEYS and draw(st.integers(0, 3)):  # 3 in 4: a plausible count
         kind = draw(st.sampled_from(["int", "double", "bool", "none"]))
         if kind == "int":
             return AnyValue(int_value=draw(st.integers(0, 10**7)))
@@ -703,7 +701,7 @@ def export_requests(draw: st.DrawFn) -> tuple[ExportTraceServiceRequest, int]:
             span = Span(
                 trace_id=draw(st.sampled_from(trace_ids) | st.binary(max_size=17)),
                 span_id=draw(span_ids),
-                name=f"{op} {draw(_text)}"[: STR_MAX if ON_POSTGRES else 200],
+                name=f"{op} {draw(_text)}",
                 start_time_unix_nano=start,
                 end_time_unix_nano=min(end, 2**64 - 1),
                 attributes=_attributes(draw, agent_names),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 from typing import Annotated
 
@@ -42,6 +43,10 @@ def serve(
         raise typer.Exit(2)
     store = open_store(Settings.from_env(database_url).database_url)
     app = create_app(store, auth=not no_auth)
+    # Move everything allocated at start-up out of the garbage collector's view, so full
+    # collections stay short under load (bench/README.md, ingest: p99 98.6 -> 38.3 ms with
+    # 500-span OTLP exports). Python docs, gc.freeze().
+    gc.freeze()
     out.print(f"Warden control plane on http://{host}:{port}  (API docs at /docs)")
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")

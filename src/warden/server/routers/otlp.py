@@ -10,13 +10,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from starlette.concurrency import run_in_threadpool
 
 from warden.core.events import RunRecorded
 from warden.core.spec import AgentSpec
 from warden.core.tokens import Principal, Role
 from warden.runtime.fleet import latest_spec
 from warden.server.deps import ServerContext, context, require
-from warden.telemetry.otlp_ingest import decode_request, map_request
+from warden.telemetry.otlp_ingest import IngestResult, decode_request, map_request
 
 router = APIRouter(tags=["otlp"])
 
@@ -46,6 +47,28 @@ async def export_traces(
     content_type = request.headers.get("content-type", "application/x-protobuf")
     if len(body) > _MAX_BODY:
         return Response(status_code=413, content=b"")
+    # Decoding, mapping and writing are CPU and database work: run them in the
+    # threadpool so the event loop keeps serving other requests meanwhile.
+    result = await run_in_threadpool(_ingest, ctx, who, body, content_type)
+    response = ExportTraceServiceResponse()
+    if result.rejected:
+        response.partial_success.rejected_spans = result.rejected
+        response.partial_success.error_message = "; ".join(result.problems)
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        return Response(json_format.MessageToJson(response), media_type="application/json")
+    return Response(response.SerializeToString(), media_type="application/x-protobuf")
+
+
+def _run_id(event: object) -> str | None:
+    for attr in ("run", "call", "handoff", "record"):
+        inner = getattr(event, attr, None)
+        if inner is not None:
+            return str(getattr(inner, "id", None) or getattr(inner, "run_id", ""))
+    return None
+
+
+def _ingest(ctx: ServerContext, who: Principal, body: bytes, content_type: str) -> IngestResult:
+    """Decode, map and store one export (in a worker thread)."""
     decoded = decode_request(body, content_type)
     cache: dict[str, AgentSpec | None] = {}
 
@@ -70,18 +93,4 @@ async def export_traces(
             result.rejected += len(foreign)
     if result.events:
         ctx.store.apply(result.events)
-    response = ExportTraceServiceResponse()
-    if result.rejected:
-        response.partial_success.rejected_spans = result.rejected
-        response.partial_success.error_message = "; ".join(result.problems)
-    if content_type.split(";")[0].strip().lower() == "application/json":
-        return Response(json_format.MessageToJson(response), media_type="application/json")
-    return Response(response.SerializeToString(), media_type="application/x-protobuf")
-
-
-def _run_id(event: object) -> str | None:
-    for attr in ("run", "call", "handoff", "record"):
-        inner = getattr(event, attr, None)
-        if inner is not None:
-            return str(getattr(inner, "id", None) or getattr(inner, "run_id", ""))
-    return None
+    return result
