@@ -283,6 +283,9 @@ def test_openapi_schema_is_published(api) -> None:
         "/v1/traces",
     ):
         assert path in paths, path
+    kill = schema["paths"]["/api/agents/{agent}/kill"]["post"]["responses"]
+    for status in ("401", "403", "404", "409", "503"):
+        assert kill[status]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
 
 
 def test_rollout_outcomes_and_gates_through_the_api(

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from warden.core.clock import Clock, SystemClock
 from warden.server.dashboard import mount_dashboard
 from warden.server.deps import ServerContext
-from warden.server.errors import install_error_handlers
+from warden.server.errors import ERROR_RESPONSES, install_error_handlers
 from warden.server.routers import agents, audit, operations, otlp, runs, store_rpc, summary, tokens
 from warden.store import SqlStore
 
@@ -35,6 +35,6 @@ def create_app(store: SqlStore, *, clock: Clock | None = None, auth: bool = True
     app.state.warden = ServerContext(store=store, clock=clock or SystemClock(), auth=auth)
     install_error_handlers(app)
     for module in (agents, runs, operations, audit, tokens, summary, otlp, store_rpc):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     mount_dashboard(app)
     return app

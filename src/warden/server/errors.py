@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warden.errors import (
@@ -23,7 +25,7 @@ from warden.errors import (
     WardenError,
 )
 
-__all__ = ["error_body", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "error_body", "install_error_handlers"]
 
 log = logging.getLogger("warden.server")
 
@@ -33,6 +35,42 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
 }
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong."""
+
+    code: str
+    """Stable machine-readable code, e.g. ``auth.forbidden``, ``not_found``, ``config.invalid``."""
+    message: str
+    """Plain-language explanation."""
+
+
+class ErrorBody(BaseModel):
+    """Every error response: ``{"error": {"code", "message", ...}}``."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": ErrorBody,
+        "description": "Invalid input (a value the store cannot hold, a bad cursor)",
+    },
+    401: {"model": ErrorBody, "description": "No valid API token"},
+    403: {
+        "model": ErrorBody,
+        "description": "The token's role is too low, or it is bound to another agent",
+    },
+    404: {"model": ErrorBody, "description": "No such agent, run, approval or incident"},
+    409: {
+        "model": ErrorBody,
+        "description": "Conflicts with the current state (already decided, gate not passed)",
+    },
+    422: {"model": ErrorBody, "description": "The request does not match the schema"},
+    503: {"model": ErrorBody, "description": "The store is unreachable"},
+}
+"""Documented on every API route, so clients (and the OpenAPI schema) know the error shape."""
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
