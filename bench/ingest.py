@@ -45,11 +45,9 @@ import json
 import logging
 import math
 import os
-import platform
 import pstats
 import shutil
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -65,6 +63,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from _machine import machine  # bench/ is on sys.path when a script runs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.resources import Resource
@@ -752,49 +751,6 @@ def profile_report(path: str, top: int = 25) -> str:
 # -- the machine -------------------------------------------------------------------------
 
 
-def machine(store: SqlStore) -> dict[str, Any]:
-    """What the numbers were measured on."""
-    cpu = "unknown"
-    with contextlib.suppress(Exception):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram_gib = float("nan")
-    with contextlib.suppress(Exception):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gib = round(int(line.split()[1]) / 1024**2, 1)
-                break
-    db_version = ""
-    with contextlib.suppress(Exception), store.engine.connect() as conn:
-        if store.dialect == "postgresql":
-            db_version = str(conn.execute(sa.text("SHOW server_version")).scalar())
-        else:
-            db_version = str(conn.execute(sa.text("SELECT sqlite_version()")).scalar())
-    versions: dict[str, str] = {}
-    for dist in ("fastapi", "starlette", "uvicorn", "httpx", "pydantic", "psycopg", "protobuf"):
-        with contextlib.suppress(Exception):
-            from importlib.metadata import version
-
-            versions[dist] = version(dist)
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram_gib": ram_gib,
-        "python": platform.python_version(),
-        "sqlite_library": sqlite3.sqlite_version,
-        "sqlalchemy": sa.__version__,
-        "versions": versions,
-        "database": store.dialect,
-        "database_version": db_version,
-        "platform": platform.platform(),
-        "loadavg_before": None,
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 # -- main --------------------------------------------------------------------------------
 
 
@@ -944,7 +900,9 @@ def main(argv: list[str] | None = None) -> int:
         found = count_rows(store, prefix)
         found_otlp = count_otlp(store) - otlp_before
         otlp_stored = sum(n for k in ("warm", "direct", "api") for _, n in otlp[k])
-        host = machine(store)
+        host = machine(
+            store, ("fastapi", "starlette", "uvicorn", "httpx", "pydantic", "psycopg", "protobuf")
+        )
         host["loadavg_before"] = load_before
         store.close()
         api = results["otlp"]["api"]

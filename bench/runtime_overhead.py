@@ -31,24 +31,21 @@ agent ``bench-runtime``) and deletes nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import math
 import os
-import platform
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from _machine import machine  # bench/ is on sys.path when a script runs
 
 from warden.core.spec import AgentSpec
 from warden.runtime.governor import Governor
@@ -226,43 +223,6 @@ def count_rows(store: SqlStore) -> dict[str, int]:
 
 
 # -- the machine -------------------------------------------------------------------------
-
-
-def machine(store: SqlStore) -> dict[str, Any]:
-    """What the numbers were measured on."""
-    cpu = "unknown"
-    with contextlib.suppress(Exception):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram_gib = float("nan")
-    with contextlib.suppress(Exception):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gib = round(int(line.split()[1]) / 1024**2, 1)
-                break
-    db_version = ""
-    with contextlib.suppress(Exception), store.engine.connect() as conn:
-        if store.dialect == "postgresql":
-            db_version = str(conn.execute(sa.text("SHOW server_version")).scalar())
-        else:
-            db_version = str(conn.execute(sa.text("SELECT sqlite_version()")).scalar())
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram_gib": ram_gib,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "sqlite_library": sqlite3.sqlite_version,
-        "sqlalchemy": sa.__version__,
-        "database": store.dialect,
-        "database_version": db_version,
-        "platform": platform.platform(),
-        "loadavg_before": None,
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 # -- main --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from rich.table import Table
 from warden.cli import audit, incidents, operations, readiness, rollout, specs
 from warden.cli import serve as serve_cli
 from warden.cli.policy import policy_app
-from warden.cli.shared import DbUrl, JsonFlag, err, out
+from warden.cli.shared import DbUrl, JsonFlag, err, exit_on_spec_error, out
 from warden.cli.shared import actor as _actor
 from warden.cli.shared import open_cli_store as _store
 from warden.cli.shared import print_json as _print_json
@@ -106,9 +106,7 @@ def spec_show(
     try:
         spec = load_spec(file)
     except SpecError as exc:
-        for p in exc.problems:
-            err.print(str(p), markup=False)
-        raise typer.Exit(2) from None
+        exit_on_spec_error(exc)
     if as_json:
         _print_json(spec)
         return

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter
 
-from warden.cli.shared import DbUrl, JsonFlag, actor, err, open_cli_store, out, print_json
+from warden.cli.shared import (
+    DbUrl,
+    JsonFlag,
+    actor,
+    err,
+    exit_on_spec_error,
+    open_cli_store,
+    out,
+    print_json,
+)
 from warden.core.clock import SystemClock
 from warden.core.incidents import Incident, IncidentStatus
 from warden.core.spec import AgentSpec
@@ -146,9 +155,7 @@ def page_test(
         try:
             spec = spec_in_force(store, agent, spec_file)
         except SpecError as exc:
-            for p in exc.problems:
-                err.print(str(p), markup=False)
-            raise typer.Exit(2) from None
+            exit_on_spec_error(exc)
         deliveries = send_test_page(store, spec, HttpPager(), SystemClock())
     if as_json:
         print_json([d.model_dump(mode="json") for d in deliveries])

@@ -17,6 +17,7 @@ from rich.table import Table
 from warden.backtest import Backtest, RecordedRun, load_runs, load_store_runs, replay, summarise
 from warden.backtest.metrics import AttackMetrics
 from warden.backtest.replay import ReplayedRun
+from warden.cli.shared import exit_on_spec_error
 from warden.core.clock import SystemClock
 from warden.core.decisions import RuleMode
 from warden.core.spec import AgentSpec
@@ -217,9 +218,7 @@ def backtest(
             spec_hash=digest,
         )
     except SpecError as exc:
-        for p in exc.problems:
-            err.print(str(p), markup=False)
-        raise typer.Exit(2) from None
+        exit_on_spec_error(exc)
     except WardenError as exc:
         err.print(f"[red]error[/] ({exc.code}): {exc.message}")
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from warden.cli.shared import DbUrl, JsonFlag, err, open_cli_store, out, print_json
+from warden.cli.shared import (
+    DbUrl,
+    JsonFlag,
+    exit_on_spec_error,
+    open_cli_store,
+    out,
+    print_json,
+)
 from warden.core.clock import SystemClock
 from warden.core.readiness import CheckStatus
 from warden.core.spec_loader import load_spec
@@ -32,9 +39,7 @@ def readiness_cmd(
             try:
                 spec = load_spec(spec_file)
             except SpecError as exc:
-                for p in exc.problems:
-                    err.print(str(p), markup=False)
-                raise typer.Exit(2) from None
+                exit_on_spec_error(exc)
         else:
             state = store.get_rollout(agent)
             if state is None:

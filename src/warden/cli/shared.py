@@ -10,17 +10,26 @@ import json
 import sys
 from collections.abc import Generator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
 
-from warden.errors import WardenError
+from warden.errors import SpecError, WardenError
 from warden.sdk.settings import Settings
 from warden.store import SqlStore, open_store
 
-__all__ = ["DbUrl", "JsonFlag", "actor", "err", "open_cli_store", "out", "print_json"]
+__all__ = [
+    "DbUrl",
+    "JsonFlag",
+    "actor",
+    "err",
+    "exit_on_spec_error",
+    "open_cli_store",
+    "out",
+    "print_json",
+]
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -62,3 +71,10 @@ def open_cli_store(database_url: str | None) -> Generator[SqlStore, None, None]:
 def actor() -> str:
     """Who is acting: ``WARDEN_ACTOR``, else the OS user."""
     return Settings.from_env().actor
+
+
+def exit_on_spec_error(exc: SpecError) -> NoReturn:
+    """Print every problem of an invalid spec as ``FILE:LINE: path: message`` and exit 2."""
+    for p in exc.problems:
+        err.print(str(p), markup=False)
+    raise typer.Exit(2) from None

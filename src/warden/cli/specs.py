@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter
 
-from warden.cli.shared import DbUrl, JsonFlag, actor, err, open_cli_store, out, print_json
+from warden.cli.shared import (
+    DbUrl,
+    JsonFlag,
+    actor,
+    exit_on_spec_error,
+    open_cli_store,
+    out,
+    print_json,
+)
 from warden.core.clock import SystemClock
 from warden.core.scope import ChangeKind, ChangeStatus, SpecChange
 from warden.core.spec_loader import load_spec
@@ -46,9 +54,7 @@ def spec_apply(
     try:
         spec = load_spec(file)
     except SpecError as exc:
-        for p in exc.problems:
-            err.print(str(p), markup=False)
-        raise typer.Exit(2) from None
+        exit_on_spec_error(exc)
     with open_cli_store(database_url) as store:
         change = apply_spec(
             store,
