@@ -7,6 +7,7 @@ import json
 import pytest
 from google.protobuf import json_format
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -15,7 +16,9 @@ from opentelemetry.trace import Status, StatusCode
 from warden.core.events import ModelCallRecorded, RunRecorded, ToolCallRecorded
 from warden.core.runs import RunStatus, ToolCallStatus
 from warden.errors import ConfigError
-from warden.telemetry.otlp_ingest import decode_request, map_request
+from warden.store import SqlStore
+from warden.store import tables as t
+from warden.telemetry.otlp_ingest import MAX_LENGTHS, decode_request, map_request
 
 TOOLS = {
     "search_web": {"access": "read", "untrusted_output": True},
@@ -158,3 +161,80 @@ def test_malformed_spans_are_counted_not_raised() -> None:
 def test_bad_bodies_are_config_errors(body: bytes, content_type: str) -> None:
     with pytest.raises(ConfigError):
         decode_request(body, content_type)
+
+
+def _export_of(*runs: list) -> ExportTraceServiceRequest:
+    """One export request holding several traces (one per ``agent_spans()`` call)."""
+    request = ExportTraceServiceRequest()
+    for spans in runs:
+        request.resource_spans.extend(encode_spans(spans).resource_spans)
+    return request
+
+
+def _set(request: ExportTraceServiceRequest, key: str, value: str) -> None:
+    for rs in request.resource_spans:
+        for ss in rs.scope_spans:
+            for span in ss.spans:
+                for kv in span.attributes:
+                    if kv.key == key:
+                        kv.value.string_value = value
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gen_ai.agent.name", "a" * 65),
+        ("gen_ai.conversation.id", "c" * 257),
+        ("gen_ai.tool.name", "t" * 129),
+        ("gen_ai.request.model", "m" * 129),
+        ("gen_ai.provider.name", "p" * 65),
+    ],
+)
+def test_a_name_longer_than_the_store_keeps_rejects_its_trace_only(
+    key: str, value: str, store: SqlStore
+) -> None:
+    bad = _export_of(agent_spans())
+    _set(bad, key, value)
+    request = _export_of(agent_spans())
+    request.resource_spans.extend(bad.resource_spans)
+    result = map_request(request, lambda a: None)
+    assert (result.accepted, result.ignored, result.rejected) == (5, 2, 5)
+    assert len(result.problems) == 1
+    assert f"{key} is {len(value)} characters, longer than {MAX_LENGTHS[key]}" in result.problems[0]
+    (run,) = [e.run for e in result.events if isinstance(e, RunRecorded)]
+    calls = [e.call for e in result.events if isinstance(e, ToolCallRecorded | ModelCallRecorded)]
+    assert len(calls) == 4 and all(c.run_id == run.id for c in calls)
+    # What is left is storable on both databases (PostgreSQL enforces varchar(n)).
+    store.apply(result.events)
+    stored = store.get_run(run.id)
+    assert stored is not None and len(stored.tool_calls) == 3
+
+
+def test_nul_characters_arrive_as_replacement_characters(store: SqlStore) -> None:
+    request = _export_of(agent_spans(fail=True))
+    _set(request, "gen_ai.conversation.id", "conv\x007")
+    _set(request, "gen_ai.tool.call.arguments", json.dumps({"q\x00": "a\x00b"}))
+    _set(request, "gen_ai.tool.call.result", "plain\x00text")
+    result = map_request(request, lambda a: None)
+    assert result.rejected == 0
+    (run,) = [e.run for e in result.events if isinstance(e, RunRecorded)]
+    tools = [e.call for e in result.events if isinstance(e, ToolCallRecorded)]
+    assert run.routing_key == "conv\ufffd7"
+    assert tools[0].arguments == {"q\ufffd": "a\ufffdb"}
+    assert tools[0].result == "plain\ufffdtext"
+    # PostgreSQL refuses NUL in text and jsonb; the replacement stores on both.
+    store.apply(result.events)
+    stored = store.get_run(run.id)
+    assert stored is not None and stored.run.routing_key == "conv\ufffd7"
+    assert stored.tool_calls[0].arguments == {"q\ufffd": "a\ufffdb"}
+
+
+def test_max_lengths_are_the_store_column_widths() -> None:
+    widths = {
+        "gen_ai.agent.name": t.runs.c.agent,
+        "gen_ai.conversation.id": t.runs.c.routing_key,
+        "gen_ai.tool.name": t.tool_calls.c.tool,
+        "gen_ai.request.model": t.model_calls.c.model,
+        "gen_ai.provider.name": t.model_calls.c.provider,
+    }
+    assert {k: c.type.length for k, c in widths.items()} == MAX_LENGTHS

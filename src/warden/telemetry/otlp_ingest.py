@@ -15,7 +15,10 @@ Accepts an ``ExportTraceServiceRequest`` (OTLP/HTTP, ``application/x-protobuf`` 
   ``output_tokens``, or the older ``gen_ai.usage.prompt_tokens`` / ``completion_tokens``).
 
 Spans that are none of these are counted as ignored; spans without ids or times are
-rejected and reported (OTLP ``partial_success``), never raised. Source: OpenTelemetry
+rejected and reported (OTLP ``partial_success``), never raised. So is a whole trace whose
+agent, conversation, tool, model or provider name is longer than the store keeps
+(``MAX_LENGTHS``): the other traces of the export are stored. NUL characters, which
+PostgreSQL refuses in text and JSON, arrive as U+FFFD. Source: OpenTelemetry
 semantic conventions for GenAI (semantic-conventions-genai), OTLP specification 1.x.
 """
 
@@ -46,9 +49,23 @@ from warden.core.spec import AgentSpec
 from warden.errors import ConfigError
 from warden.policy.session import PolicySession
 
-__all__ = ["IngestResult", "audit_spec", "decode_request", "map_request"]
+__all__ = ["MAX_LENGTHS", "IngestResult", "audit_spec", "decode_request", "map_request"]
 
 _MODEL_OPS = {"chat", "text_completion", "generate_content"}
+
+MAX_LENGTHS: dict[str, int] = {
+    "gen_ai.agent.name": 64,
+    "gen_ai.conversation.id": 256,
+    "gen_ai.tool.name": 128,
+    "gen_ai.request.model": 128,
+    "gen_ai.provider.name": 64,
+}
+"""Longest value, in characters, that each attribute may have: the widths of the store's
+columns (``runs.agent``, ``runs.routing_key``, ``tool_calls.tool``, ``model_calls.model``,
+``model_calls.provider``). A trace with a longer one is rejected whole."""
+
+_NUL = "\x00"
+_REPLACEMENT = "\ufffd"
 
 
 class _BadRequest(ConfigError):
@@ -152,7 +169,7 @@ class IngestResult:
 def _value(v: AnyValue) -> Any:
     kind = v.WhichOneof("value")
     if kind == "string_value":
-        return v.string_value
+        return _text(v.string_value)
     if kind == "bool_value":
         return v.bool_value
     if kind == "int_value":
@@ -162,7 +179,7 @@ def _value(v: AnyValue) -> Any:
     if kind == "array_value":
         return [_value(x) for x in v.array_value.values]
     if kind == "kvlist_value":
-        return {kv.key: _value(kv.value) for kv in v.kvlist_value.values}
+        return {_text(kv.key): _value(kv.value) for kv in v.kvlist_value.values}
     if kind == "bytes_value":
         return v.bytes_value.hex()
     return None
@@ -175,10 +192,47 @@ def _time(ns: int) -> datetime:
 def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return _without_nul(json.loads(value))
         except (json.JSONDecodeError, RecursionError):
             return value
     return value
+
+
+def _text(value: str) -> str:
+    return value.replace(_NUL, _REPLACEMENT)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` (decoded JSON) with NUL characters, which a ``\\u0000`` escape yields, as U+FFFD."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, list):
+        return [_without_nul(v) for v in cast(list[Any], value)]
+    if isinstance(value, dict):
+        return {_text(k): _without_nul(v) for k, v in cast(dict[str, Any], value).items()}
+    return value
+
+
+def _oversized(events: list[Event]) -> str | None:
+    """The first name in a trace's records longer than ``MAX_LENGTHS`` allows, described."""
+    for event in events:
+        names: list[tuple[str, str | None]] = []
+        if isinstance(event, RunRecorded):
+            names = [
+                ("gen_ai.agent.name", event.run.agent),
+                ("gen_ai.conversation.id", event.run.routing_key),
+            ]
+        elif isinstance(event, ToolCallRecorded):
+            names = [("gen_ai.tool.name", event.call.tool)]
+        elif isinstance(event, ModelCallRecorded):
+            names = [
+                ("gen_ai.request.model", event.call.model),
+                ("gen_ai.provider.name", event.call.provider),
+            ]
+        for key, value in names:
+            if value is not None and len(value) > MAX_LENGTHS[key]:
+                return f"{key} is {len(value)} characters, longer than {MAX_LENGTHS[key]}"
+    return None
 
 
 def _count(value: Any) -> int:
@@ -277,7 +331,8 @@ def _map_trace(
         seq += 1
         if op == "execute_tool":
             tool = str(
-                attrs.get("gen_ai.tool.name") or span.name.removeprefix("execute_tool ").strip()
+                attrs.get("gen_ai.tool.name")
+                or _text(span.name.removeprefix("execute_tool ").strip())
             )
             raw_args = _json(attrs.get("gen_ai.tool.call.arguments", "{}"))
             args: dict[str, Any] = (
@@ -308,7 +363,7 @@ def _map_trace(
                         decision=decision,
                         attempts=1,
                         result=output,
-                        error=span.status.message or None if errored else None,
+                        error=_text(span.status.message) or None if errored else None,
                         started_at=_time(span.start_time_unix_nano),
                         ended_at=_time(span.end_time_unix_nano),
                         latency_s=latency,
@@ -346,7 +401,7 @@ def _map_trace(
                         output_tokens=tout,
                         cost_usd=price,
                         latency_s=latency,
-                        error=span.status.message or "error"
+                        error=_text(span.status.message) or "error"
                         if span.status.code == Status.STATUS_CODE_ERROR
                         else None,
                         at=_time(span.end_time_unix_nano),
@@ -361,7 +416,7 @@ def _map_trace(
         status=RunStatus.FAILED if failed else RunStatus.RESOLVED,
         routing_key=str(conversation) if conversation is not None else None,
         input=run_input,
-        reason=(root[0].status.message if failed and root is not None else None)
+        reason=(_text(root[0].status.message) if failed and root is not None else None)
         or (
             "Ingested from OpenTelemetry traces"
             + ("" if spec is not None else "; no spec is stored for this agent")
@@ -377,6 +432,12 @@ def _map_trace(
         latency_s=(last - first) / 1e9,
         host="otlp",
     )
-    result.events.append(RunRecorded(run=run))
+    events.insert(0, RunRecorded(run=run))
+    too_long = _oversized(events)
+    if too_long is not None:
+        result.accepted -= len(relevant)
+        result.rejected += len(relevant)
+        result.problem(f"trace {trace_id.hex()}: {too_long}")
+        return
     result.events += events
     result.runs.append(run_id)
