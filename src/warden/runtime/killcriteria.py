@@ -99,9 +99,14 @@ def check_kill_criteria(
     """
     opened: list[Incident] = []
     now = clock.now()
+    if not spec.spec.kill_criteria:
+        return opened
+    # One read for the widest window; each criterion takes its own window from it.
+    widest = now - timedelta(seconds=max(c.window_s for c in spec.spec.kill_criteria))
+    recent = store.run_samples(spec.name, since=widest, spec_hash=spec_hash)
     for c in spec.spec.kill_criteria:
         since = now - timedelta(seconds=c.window_s)
-        samples = store.run_samples(spec.name, since=since, spec_hash=spec_hash)
+        samples = [s for s in recent if s.ended_at is not None and s.ended_at >= since]
         agreement = None
         if c.metric == "shadow_agreement":
             rates = store.agreement(spec.name, spec_hash=spec_hash, since=since)

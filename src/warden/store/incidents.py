@@ -237,7 +237,19 @@ class IncidentsSql(SqlBase):
         spec_hash: str | None = None,
         mode: RunMode | None = None,
     ) -> list[RunSample]:
-        """What metrics need from each run of ``agent`` that ended since ``since``."""
+        """What metrics need from each run of ``agent`` that ended since ``since``.
+
+        Tool calls are aggregated only for the runs in the window (the kill criteria run
+        this after every run: its cost must not grow with the whole history).
+        """
+        r = t.runs
+        where = [r.c.agent == agent, r.c.ended_at.is_not(None)]
+        if since is not None:
+            where.append(r.c.ended_at >= since)
+        if spec_hash is not None:
+            where.append(r.c.spec_hash == spec_hash)
+        if mode is not None:
+            where.append(r.c.mode == mode.value)
         tc = t.tool_calls
         calls = (
             sa.select(
@@ -250,10 +262,10 @@ class IncidentsSql(SqlBase):
                     sa.case((tc.c.status == ToolCallStatus.FAILED.value, 1), else_=0)
                 ).label("failed"),
             )
+            .where(tc.c.run_id.in_(sa.select(r.c.id).where(*where)))
             .group_by(tc.c.run_id)
             .subquery()
         )
-        r = t.runs
         q = (
             sa.select(
                 r.c.id,
@@ -267,14 +279,8 @@ class IncidentsSql(SqlBase):
                 sa.func.coalesce(calls.c.failed, 0),
             )
             .select_from(r.outerjoin(calls, calls.c.run_id == r.c.id))
-            .where(r.c.agent == agent, r.c.ended_at.is_not(None))
+            .where(*where)
         )
-        if since is not None:
-            q = q.where(r.c.ended_at >= since)
-        if spec_hash is not None:
-            q = q.where(r.c.spec_hash == spec_hash)
-        if mode is not None:
-            q = q.where(r.c.mode == mode.value)
         with self._tx() as conn:
             rows = conn.execute(q).all()
         return [
