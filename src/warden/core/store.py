@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from warden.core.agreement import AgreementRate, Outcome
 from warden.core.audit import AuditDraft, AuditEntry, AuditHead, ChainCheck
+from warden.core.evals import EvalResult
 from warden.core.events import Event
 from warden.core.incidents import Drill, Incident, IncidentStatus, PageDelivery
 from warden.core.metrics import RunSample
@@ -241,6 +242,14 @@ class Store(Protocol):
 
     def list_drills(self, agent: str) -> list[Drill]:
         """Drills of ``agent``, newest first."""
+        ...
+
+    def record_eval_result(self, result: EvalResult) -> EvalResult:
+        """Store an eval result (audited)."""
+        ...
+
+    def latest_eval_result(self, agent: str, spec_hash: str | None = None) -> EvalResult | None:
+        """The newest eval result of ``agent`` (of one spec version when ``spec_hash``)."""
         ...
 
     def run_samples(

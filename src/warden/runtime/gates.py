@@ -3,8 +3,8 @@
 The checks themselves are pure (``core.readiness``, ``core.gates``); this module gathers
 what they need: agreement of the version being rolled out since its gate started, canary
 runs and SLOs, kill-criterion trips, the last test page and drill, whether the runbook
-exists. The eval set comes from the evals issue; until that exists it is unknown, and the
-readiness item fails (no data is not a pass).
+exists, and the newest eval result of the version (``Store.latest_eval_result``); with none
+the readiness item fails (no data is not a pass).
 """
 
 from __future__ import annotations
@@ -53,12 +53,13 @@ def readiness_facts(store: Store, spec: AgentSpec, root: Path | None = None) -> 
     found = True if _URL.match(runbook) else ((root or Path.cwd()) / runbook).exists()
     delivered = [p.at for p in store.list_pages(spec.name) if p.test and p.delivered]
     drills = [d.ended_at for d in store.list_drills(spec.name) if d.passed]
+    result = store.latest_eval_result(spec.name, spec.content_hash())
     return ReadinessFacts(
         runbook_found=found,
         test_page_delivered_at=max(delivered) if delivered else None,
         last_drill_at=max(drills) if drills else None,
-        eval_cases=None,
-        eval_passed=None,
+        eval_cases=result.cases if result is not None else None,
+        eval_passed=result.passed if result is not None else None,
     )
 
 

@@ -45,6 +45,7 @@ from warden.errors import NotFoundError, RunStateError
 from warden.store import tables as t
 from warden.store.audit import AuditSql, AuditWriter
 from warden.store.base import migrate
+from warden.store.evals import EvalsSql
 from warden.store.incidents import IncidentsSql
 from warden.store.killswitch import KillSwitchSql
 from warden.store.rollout import RolloutSql
@@ -54,7 +55,7 @@ from warden.store.tokens import TokensSql
 __all__ = ["SqlStore", "default_sqlite_url", "migrate"]
 
 
-class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, SpecsSql, TokensSql, AuditSql):
+class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, EvalsSql, SpecsSql, TokensSql, AuditSql):
     """The store on a SQLAlchemy engine (see ``SqlBase`` for the arguments).
 
     Args:

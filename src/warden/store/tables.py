@@ -75,6 +75,7 @@ runs = sa.Table(
     sa.Column("host", sa.String(256), nullable=False, server_default=""),
     sa.Column("pid", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_runs_agent_started", "agent", "started_at"),
+    sa.Index("ix_runs_agent_ended", "agent", "ended_at"),
     sa.Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),
     sa.Index("ix_runs_agent_routing_key", "agent", "routing_key"),
 )
@@ -364,4 +365,27 @@ kill_switch_releases = sa.Table(
     sa.Column("requested_by", sa.String(256), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("requested_at", UTCDateTime(), nullable=False),
+)
+
+eval_results = sa.Table(
+    "eval_results",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("spec_hash", sa.String(64), nullable=False),
+    sa.Column("spec_version", sa.String(64), nullable=False, server_default=""),
+    sa.Column("set_name", sa.String(256), nullable=False),
+    sa.Column("set_hash", sa.String(64), nullable=False),
+    sa.Column("cases", sa.Integer, nullable=False),
+    sa.Column("passed_cases", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("pass_rate", sa.Float),
+    sa.Column("floor", sa.Float, nullable=False),
+    sa.Column("redteam_cases", sa.Integer, nullable=False),
+    sa.Column("redteam_executed", sa.Integer, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_eval_results_agent_at", "agent", "at"),
 )
