@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -54,6 +54,9 @@ from warden.store.tokens import TokensSql
 
 __all__ = ["SqlStore", "default_sqlite_url", "migrate"]
 
+_SQLITE_PART = 500
+"""Events ``apply`` writes on SQLite before it checks for a waiting state change."""
+
 
 class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, EvalsSql, SpecsSql, TokensSql, AuditSql):
     """The store on a SQLAlchemy engine (see ``SqlBase`` for the arguments).
@@ -71,54 +74,49 @@ class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, EvalsSql, SpecsSql, Toke
     # -- batched records ------------------------------------------------------------------
 
     def apply(self, events: Sequence[Event]) -> None:
-        """Apply a batch of events in one transaction (upserts; safe to replay)."""
-        runs: dict[str, dict[str, Any]] = {}
-        tools: dict[tuple[str, int], dict[str, Any]] = {}
-        models: dict[tuple[str, int], dict[str, Any]] = {}
-        handoffs: list[dict[str, Any]] = []
-        keys: list[dict[str, Any]] = []
-        beats: list[RunHeartbeat] = []
-        for ev in events:
-            if isinstance(ev, RunRecorded):
-                prev = runs.get(ev.run.id)
-                # Within a batch the last record wins, but never terminal -> running.
-                if prev is None or prev["status"] == RunStatus.RUNNING.value:
-                    runs[ev.run.id] = ev.run.model_dump(mode="json") | _times(ev.run)
-            elif isinstance(ev, ToolCallRecorded):
-                tools[(ev.call.run_id, ev.call.seq)] = _tool_row(ev.call)
-            elif isinstance(ev, ModelCallRecorded):
-                models[(ev.call.run_id, ev.call.seq)] = ev.call.model_dump(mode="json") | {
-                    "at": ev.call.at
-                }
-            elif isinstance(ev, HandoffCreated):
-                handoffs.append(
-                    ev.handoff.model_dump(mode="json") | {"created_at": ev.handoff.created_at}
-                )
-            elif isinstance(ev, IdempotencyRecorded):
-                keys.append(
-                    ev.record.model_dump(mode="json") | {"created_at": ev.record.created_at}
-                )
-            else:
-                beats.append(ev)
-        with self._tx() as conn:
-            self._upsert(
-                conn,
-                t.runs,
-                list(runs.values()),
-                ["id"],
-                where=lambda tbl: tbl.c.status == RunStatus.RUNNING.value,
+        """Apply a batch of events in one transaction (upserts; safe to replay).
+
+        On SQLite, a state change (a kill's record, a release) may be waiting for the
+        database's only write lock while a long batch holds it. So the batch is written
+        in parts of 500 events. When a state change is waiting after a part, that part
+        commits, and the rest waits behind the state change in a new transaction. A batch
+        that fails part way is spooled whole and replayed, which the upserts make the
+        same as applying it once.
+
+        Raises:
+            StoreUnavailable: The database cannot be reached.
+            ConfigError: The database refused a value.
+        """
+        step = _SQLITE_PART if self.dialect == "sqlite" else max(len(events), 1)
+        parts = [_rows(events[i : i + step]) for i in range(0, len(events), step)]
+        done = 0
+        while done < len(parts):
+            with self._bulk_tx() as conn:
+                while done < len(parts):
+                    self._write_rows(conn, parts[done])
+                    done += 1
+                    if done < len(parts) and self._state_change_waiting():
+                        break  # commit this much; the rest goes after the state change
+
+    def _write_rows(self, conn: Connection, rows: _Rows) -> None:
+        self._upsert(
+            conn,
+            t.runs,
+            list(rows.runs.values()),
+            ["id"],
+            where=lambda tbl: tbl.c.status == RunStatus.RUNNING.value,
+        )
+        self._upsert(conn, t.tool_calls, list(rows.tools.values()), ["run_id", "seq"])
+        self._upsert(conn, t.model_calls, list(rows.models.values()), ["run_id", "seq"])
+        self._upsert(conn, t.handoffs, rows.handoffs, ["id"], update=False)
+        self._upsert(conn, t.idempotency_keys, rows.keys, ["key"], update=False)
+        for beat in rows.beats:
+            conn.execute(
+                sa.update(t.runs)
+                .where(t.runs.c.id.in_(beat.run_ids))
+                .where(t.runs.c.status == RunStatus.RUNNING.value)
+                .values(heartbeat_at=beat.at)
             )
-            self._upsert(conn, t.tool_calls, list(tools.values()), ["run_id", "seq"])
-            self._upsert(conn, t.model_calls, list(models.values()), ["run_id", "seq"])
-            self._upsert(conn, t.handoffs, handoffs, ["id"], update=False)
-            self._upsert(conn, t.idempotency_keys, keys, ["key"], update=False)
-            for beat in beats:
-                conn.execute(
-                    sa.update(t.runs)
-                    .where(t.runs.c.id.in_(beat.run_ids))
-                    .where(t.runs.c.status == RunStatus.RUNNING.value)
-                    .values(heartbeat_at=beat.at)
-                )
 
     # -- spec versions --------------------------------------------------------------------
 
@@ -395,6 +393,44 @@ class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, EvalsSql, SpecsSql, Toke
                 .first()
             )
         return IdempotencyRecord.model_validate(dict(row)) if row else None
+
+
+class _Rows(NamedTuple):
+    """A batch of events as rows, built before the transaction."""
+
+    runs: dict[str, dict[str, Any]]
+    tools: dict[tuple[str, int], dict[str, Any]]
+    models: dict[tuple[str, int], dict[str, Any]]
+    handoffs: list[dict[str, Any]]
+    keys: list[dict[str, Any]]
+    beats: list[RunHeartbeat]
+
+
+def _rows(events: Sequence[Event]) -> _Rows:
+    rows = _Rows({}, {}, {}, [], [], [])
+    for ev in events:
+        if isinstance(ev, RunRecorded):
+            prev = rows.runs.get(ev.run.id)
+            # Within a batch the last record wins, but never terminal -> running.
+            if prev is None or prev["status"] == RunStatus.RUNNING.value:
+                rows.runs[ev.run.id] = ev.run.model_dump(mode="json") | _times(ev.run)
+        elif isinstance(ev, ToolCallRecorded):
+            rows.tools[(ev.call.run_id, ev.call.seq)] = _tool_row(ev.call)
+        elif isinstance(ev, ModelCallRecorded):
+            rows.models[(ev.call.run_id, ev.call.seq)] = ev.call.model_dump(mode="json") | {
+                "at": ev.call.at
+            }
+        elif isinstance(ev, HandoffCreated):
+            rows.handoffs.append(
+                ev.handoff.model_dump(mode="json") | {"created_at": ev.handoff.created_at}
+            )
+        elif isinstance(ev, IdempotencyRecorded):
+            rows.keys.append(
+                ev.record.model_dump(mode="json") | {"created_at": ev.record.created_at}
+            )
+        else:
+            rows.beats.append(ev)
+    return rows
 
 
 def _approval_audit(a: ApprovalRequest) -> dict[str, Any]:
