@@ -28,6 +28,7 @@ __all__ = [
     "PAGERDUTY_URL",
     "Page",
     "Pager",
+    "channel_payload",
     "pagerduty_payload",
     "slack_payload",
     "webhook_payload",
@@ -97,6 +98,18 @@ def slack_payload(page: Page) -> dict[str, Any]:
 def webhook_payload(page: Page) -> dict[str, Any]:
     """The generic webhook body: the page as JSON."""
     return page.model_dump(mode="json")
+
+
+def channel_payload(page: Page, channel: OnCallChannel) -> dict[str, Any] | None:
+    """The body ``channel`` expects for ``page``: PagerDuty Events v2, Slack or the generic
+    webhook; None for ``email``, which Warden does not send yet."""
+    if channel.type == "pagerduty":
+        return pagerduty_payload(page, channel.target)
+    if channel.type == "slack":
+        return slack_payload(page)
+    if channel.type == "webhook":
+        return webhook_payload(page)
+    return None
 
 
 class Pager(Protocol):

@@ -18,13 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from warden.core.incidents import PageDelivery
-from warden.core.paging import (
-    PAGERDUTY_URL,
-    Page,
-    pagerduty_payload,
-    slack_payload,
-    webhook_payload,
-)
+from warden.core.paging import PAGERDUTY_URL, Page, channel_payload
 from warden.core.spec import OnCallChannel
 
 __all__ = ["HttpPager"]
@@ -58,16 +52,14 @@ class HttpPager:
         return [self._one(page, ch) for ch in channels]
 
     def _one(self, page: Page, ch: OnCallChannel) -> PageDelivery:
-        shown = ch.target
+        body = channel_payload(page, ch)
+        if body is None:
+            return self._delivery(
+                page, ch, ch.target, False, None, 0, "email pages are not sent yet"
+            )
+        url, shown = ch.target, ch.target
         if ch.type == "pagerduty":
-            url, body = ch.url or PAGERDUTY_URL, pagerduty_payload(page, ch.target)
-            shown = f"pagerduty routing key {ch.target[:4]}…"
-        elif ch.type == "slack":
-            url, body = ch.target, slack_payload(page)
-        elif ch.type == "webhook":
-            url, body = ch.target, webhook_payload(page)
-        else:
-            return self._delivery(page, ch, shown, False, None, 0, "email pages are not sent yet")
+            url, shown = ch.url or PAGERDUTY_URL, f"pagerduty routing key {ch.target[:4]}…"
         status, error, tries = self._post(url, body)
         ok = status is not None and 200 <= status < 300
         return self._delivery(page, ch, shown, ok, status, tries, None if ok else error)
