@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import runpy
 from pathlib import Path
@@ -22,7 +23,7 @@ from agentdojo.task_suite.load_suites import get_suite  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "examples" / "agentdojo"
-SHARED = ROOT.parent / "shared" / "data" / "agentdojo"
+SHARED = Path(os.environ.get("WARDEN_SHARED_DIR") or ROOT.parent / "shared") / "data" / "agentdojo"
 SUITES = ("banking", "slack", "travel", "workspace")
 IDENTIFIERS = [
     re.compile(r"(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?", re.I),

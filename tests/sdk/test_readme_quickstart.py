@@ -34,13 +34,13 @@ def test_readme_quickstart_runs_and_records_the_run(tmp_path, database_url, stor
     )
     assert out.returncode == 0, out.stderr
     assert "denied: issue_refund is blocked" in out.stdout
-    assert "\nresolved run_" in out.stdout
+    assert "\nshadow resolved run_" in out.stdout  # the example spec starts in shadow
     (run,) = store.list_runs(RunFilter(agent="ticket-router"))
     assert run.status is RunStatus.RESOLVED
     detail = store.get_run(run.id)
     assert [(c.tool, c.status) for c in detail.tool_calls] == [
         ("lookup_customer", ToolCallStatus.SUCCEEDED),
         ("issue_refund", ToolCallStatus.DENIED),
-        ("route_ticket", ToolCallStatus.SUCCEEDED),
+        ("route_ticket", ToolCallStatus.PROPOSED),
     ]
     assert detail.model_calls[0].input_tokens == 420

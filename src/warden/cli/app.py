@@ -18,6 +18,7 @@ from rich.table import Table
 
 from warden.cli import audit, incidents, operations, readiness, rollout, specs
 from warden.cli import serve as serve_cli
+from warden.cli.demo import demo_cmd
 from warden.cli.policy import policy_app
 from warden.cli.shared import DbUrl, JsonFlag, err, exit_on_spec_error, out
 from warden.cli.shared import actor as _actor
@@ -57,6 +58,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(rollout.app, name="rollout")
 app.add_typer(rollout.outcomes_app, name="outcomes")
 app.command("readiness")(readiness.readiness_cmd)
+app.command("demo")(demo_cmd)
 spec_app.command("apply")(specs.spec_apply)
 spec_app.command("approve")(specs.spec_approve)
 spec_app.command("changes")(specs.spec_changes)
