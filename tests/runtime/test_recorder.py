@@ -125,3 +125,57 @@ def test_no_run_starts_when_the_kill_switch_cannot_be_read(
     (record,) = store.list_runs(RunFilter())
     assert record.status is RunStatus.FAILED
     assert record.error_code == "store.unavailable"
+
+
+class _SlowStore(SwitchableStore):
+    """A store whose writes take ``delay_s`` and which remembers the largest batch."""
+
+    def __init__(self, inner, delay_s: float) -> None:
+        super().__init__(inner)
+        self.delay_s = delay_s
+        self.largest = 0
+
+    def apply(self, events) -> None:
+        import time
+
+        self.largest = max(self.largest, len(events))
+        time.sleep(self.delay_s)
+        self.inner.apply(events)
+
+
+def _running(i: int) -> RunRecorded:
+    from datetime import UTC, datetime
+
+    return RunRecorded(
+        run=RunRecord(id=f"run_{i}", agent="a", spec_hash="h", started_at=datetime.now(UTC))
+    )
+
+
+def test_a_producer_faster_than_the_store_is_held_to_a_bounded_queue(store, tmp_path) -> None:
+    slow = _SlowStore(store, delay_s=0.02)
+    recorder = Recorder(
+        slow, tmp_path / "spool", flush_interval_s=0.01, max_batch=50, max_queue=200
+    )
+    longest = 0
+    for i in range(2_000):  # far faster than one 20 ms write per batch
+        recorder.emit(_running(i))
+        longest = max(longest, len(recorder._queue))
+    recorder.close()
+    assert longest <= 200
+    assert slow.largest <= 200
+    assert len(store.list_runs(RunFilter(agent="a", limit=5_000))) == 2_000
+
+
+def test_a_full_queue_spools_when_the_store_is_down_and_emit_does_not_raise(
+    store, tmp_path
+) -> None:
+    flaky = SwitchableStore(store)
+    recorder = Recorder(flaky, tmp_path / "spool", flush_interval_s=60, max_batch=10, max_queue=10)
+    flaky.down = True
+    for i in range(25):
+        recorder.emit(_running(i))  # the 10th and 20th emit write (spool) the queue
+        assert len(recorder._queue) < 10
+    assert recorder.spool.pending and not recorder.healthy
+    flaky.down = False
+    recorder.close()
+    assert len(store.list_runs(RunFilter(agent="a", limit=100))) == 25

@@ -1,7 +1,11 @@
 """The batched writer: run records leave the hot path, and none is lost.
 
 ``emit`` appends an event to an in-memory queue (a few hundred nanoseconds); a background
-thread writes the queue to the store in one transaction every ``flush_interval_s``. When
+thread writes the queue to the store in one transaction every ``flush_interval_s``. The
+queue is bounded (``max_queue``): a caller that produces records faster than the store
+takes them writes the queue itself inside ``emit``, so it slows to the store's pace
+instead of holding an ever larger backlog in memory, whose garbage collections froze a
+process for up to 2.6 s (bench/README.md, kill-switch propagation). When
 the store cannot be reached, the batch is appended to a local spool file (JSON lines,
 fsynced) and the writer is marked unhealthy; each later flush replays the spool first, in
 order, so the store sees events in the order they happened. ``flush()`` does the same
@@ -156,7 +160,9 @@ class Recorder:
         store: Where records go.
         spool_dir: Directory for spool files.
         flush_interval_s: Seconds between background flushes (default 0.05).
-        max_batch: Queue length that triggers an early flush (default 500).
+        max_batch: Queue length that triggers an early background flush (default 500).
+        max_queue: Queue length at which ``emit`` writes the queue itself before it
+            returns (default 2,000 events; at least ``max_batch``).
     """
 
     def __init__(
@@ -166,11 +172,13 @@ class Recorder:
         *,
         flush_interval_s: float = 0.05,
         max_batch: int = 500,
+        max_queue: int = 2_000,
     ) -> None:
         self.store = store
         self.spool = Spool(spool_dir)
         self.flush_interval_s = flush_interval_s
         self.max_batch = max_batch
+        self.max_queue = max(max_queue, max_batch)
         self._queue: deque[Event] = deque()
         self._lock = threading.Lock()  # serialises flushes (order) with the worker
         self._wake = threading.Event()
@@ -183,12 +191,21 @@ class Recorder:
             self.spool.replay(store, include_orphans=True)
 
     def emit(self, event: Event) -> None:
-        """Queue ``event``; it reaches the store within about ``flush_interval_s``."""
+        """Queue ``event``; it reaches the store within about ``flush_interval_s``.
+
+        When ``max_queue`` events are waiting, the caller writes them before it returns
+        (back-pressure). If the store is down they are spooled, as in the background,
+        and ``emit`` still returns: it never raises for the store.
+        """
         self._queue.append(event)
         if self._thread is None:
             self._start()
-        if len(self._queue) >= self.max_batch:
+        queued = len(self._queue)
+        if queued >= self.max_batch:
             self._wake.set()
+        if queued >= self.max_queue:
+            with contextlib.suppress(StoreUnavailable):
+                self.flush()
 
     def flush(self) -> None:
         """Write everything queued (and anything spooled) now.
