@@ -43,7 +43,6 @@ import gc
 import io
 import json
 import logging
-import math
 import os
 import pstats
 import shutil
@@ -64,6 +63,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from _machine import machine  # bench/ is on sys.path when a script runs
+from _stats import percentile
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.resources import Resource
@@ -98,14 +98,6 @@ _EVENTS = TypeAdapter(list[Event])
 
 
 # -- statistics --------------------------------------------------------------------------
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values (q in [0, 100])."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
-    return float(sorted_values[rank - 1])
 
 
 def summarize_ns(samples_ns: Sequence[int]) -> dict[str, float]:

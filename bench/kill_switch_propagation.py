@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing as mp
 import os
 import random
@@ -146,8 +145,9 @@ def worker(
 
 
 def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
+    from _stats import percentile  # bench/ is on sys.path when a script runs
+
+    return percentile(sorted(values), q)
 
 
 def _collect(events: Any, kind: str, n: int, timeout_s: float) -> dict[int, float]:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import shutil
 import statistics
@@ -46,6 +45,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from _machine import machine  # bench/ is on sys.path when a script runs
+from _stats import percentile
 
 from warden.core.spec import AgentSpec
 from warden.runtime.governor import Governor
@@ -104,14 +104,6 @@ def set_status(ticket_id: str, status: str, idempotency_key: str | None = None) 
 
 
 # -- statistics --------------------------------------------------------------------------
-
-
-def percentile(sorted_values: list[int] | list[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values (q in [0, 100])."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
-    return float(sorted_values[rank - 1])
 
 
 def summarize_ns(samples_ns: list[int]) -> dict[str, float]:
