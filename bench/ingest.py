@@ -72,14 +72,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import TypeAdapter
 
+from warden.control.fleet import latest_spec
+from warden.control.scope import apply_spec
 from warden.core.clock import SystemClock
 from warden.core.decisions import Decision, Verdict
 from warden.core.events import Event, RunRecorded, ToolCallRecorded
 from warden.core.runs import RunRecord, RunStatus, ToolCallRecord, ToolCallStatus
 from warden.core.spec import AgentSpec
 from warden.core.tokens import ApiToken, Role, hash_token, new_token
-from warden.runtime.fleet import latest_spec
-from warden.runtime.scope import apply_spec
 from warden.store import SqlStore
 from warden.store import tables as t
 from warden.telemetry.otlp_ingest import decode_request, map_request

@@ -14,7 +14,7 @@ import yaml
 
 from warden.core.clock import FakeClock
 from warden.core.spec import AgentSpec
-from warden.runtime.governor import Governor
+from warden.sdk import Warden
 from warden.store import SqlStore
 from warden.store.tables import metadata
 
@@ -91,20 +91,20 @@ def make_spec(tools: dict[str, Any] | None = None, **spec_fields: Any) -> AgentS
     return AgentSpec.model_validate(doc)
 
 
-GovernorFactory = Callable[..., Governor]
+GovernorFactory = Callable[..., Warden]
 
 
 @pytest.fixture
 def make_governor(store: SqlStore, clock: FakeClock, tmp_path: Path) -> Iterator[GovernorFactory]:
-    """Factory: ``make_governor(spec, **options)`` -> a Governor on the test store."""
-    made: list[Governor] = []
+    """Factory: ``make_governor(spec, **options)`` -> a ``Warden`` (a governor with its control-side duties) on the test store."""
+    made: list[Warden] = []
 
-    def factory(spec: AgentSpec, **options: Any) -> Governor:
+    def factory(spec: AgentSpec, **options: Any) -> Warden:
         options.setdefault("clock", clock)
         options.setdefault("spool_dir", tmp_path / "spool")
         options.setdefault("flush_interval_s", 0.01)
         options.setdefault("approval_poll_s", 0.01)
-        gov = Governor(spec, options.pop("store", store), **options)
+        gov = Warden(spec, options.pop("store", store), **options)
         made.append(gov)
         return gov
 

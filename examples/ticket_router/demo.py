@@ -40,15 +40,15 @@ from ticket_router.inbox import LocalInbox
 from ticket_router.model import IntentClassifier
 from ticket_router.report import DemoReport, build_report
 from ticket_router.systems import Ledger, SimulatedCRM, TicketQueues
-from warden import FakeClock, Governor, RunMode, load_spec
+from warden import FakeClock, RunMode, Warden, load_spec
+from warden.control.drill import kill_switch_drill
+from warden.control.gates import gate_check
+from warden.control.killswitch import unkill
+from warden.control.paging import send_test_page
+from warden.control.rollout import change_stage
 from warden.core.incidents import IncidentStatus
 from warden.core.rollout import RolloutAction, Stage
 from warden.errors import ControlError
-from warden.runtime.drill import kill_switch_drill
-from warden.runtime.gates import gate_check
-from warden.runtime.paging import send_test_page
-from warden.runtime.release import unkill
-from warden.runtime.rollout import change_stage
 from warden.store import SqlStore, open_store
 
 __all__ = ["DemoSettings", "load_redteam", "run_demo"]
@@ -173,7 +173,7 @@ def run_demo(settings: DemoSettings, progress: Progress | None = None) -> DemoRe
     def note(text: str) -> None:
         timeline.append(((clock.now() - start).total_seconds() / 86400, text))
 
-    gov = Governor(
+    gov = Warden(
         spec,
         store,
         clock=clock,
@@ -299,7 +299,7 @@ def run_demo(settings: DemoSettings, progress: Progress | None = None) -> DemoRe
 
 
 def _try_advance(
-    store: SqlStore, gov: Governor, clock: FakeClock, note: Callable[[str], None]
+    store: SqlStore, gov: Warden, clock: FakeClock, note: Callable[[str], None]
 ) -> None:
     """The owner's daily look: advance when the gate of the current stage passes."""
     state = store.get_rollout(gov.spec.name)

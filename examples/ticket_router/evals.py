@@ -31,7 +31,7 @@ from ticket_router.agent import Systems, handle, register_tools
 from ticket_router.data import Ticket
 from ticket_router.model import IntentClassifier
 from ticket_router.systems import Ledger, SimulatedCRM, TicketQueues
-from warden import FakeClock, Governor, RunStatus, ToolCallStatus
+from warden import FakeClock, RunStatus, ToolCallStatus, Warden
 from warden.core.evals import EvalResult
 from warden.core.spec import AgentSpec
 from warden.store import open_store
@@ -117,7 +117,7 @@ def run_eval(
     """
     with tempfile.TemporaryDirectory(prefix="warden-eval-") as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'eval.db'}")
-        gov = Governor(
+        gov = Warden(
             spec,
             store,
             clock=FakeClock(clock.now()),

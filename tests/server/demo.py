@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from warden import PolicyDenied
+from warden.control.rollout import change_stage
 from warden.core.clock import FakeClock
 from warden.core.decisions import Decision, RuleMode, Verdict
 from warden.core.events import RunRecorded, ToolCallRecorded
@@ -31,8 +32,7 @@ from warden.core.spec import AgentSpec
 from warden.core.spec_loader import load_spec
 from warden.core.tokens import ApiToken, Role, hash_token, new_token
 from warden.errors import RunRerouted
-from warden.runtime.governor import Governor
-from warden.runtime.rollout import change_stage
+from warden.sdk import Warden
 from warden.store import SqlStore
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ticket_router" / "agent.yaml"
@@ -124,10 +124,10 @@ class Demo:
     runs: list[str] = field(default_factory=list[str])
 
 
-GovernorFactory = Callable[..., Governor]
+GovernorFactory = Callable[..., Warden]
 
 
-def _router_tools(gov: Governor, rng: random.Random) -> dict[str, int]:
+def _router_tools(gov: Warden, rng: random.Random) -> dict[str, int]:
     flaky = {"left": 0}
 
     @gov.tool
@@ -145,7 +145,7 @@ def _router_tools(gov: Governor, rng: random.Random) -> dict[str, int]:
 
 
 def _ticket_router(
-    gov: Governor, demo: Demo, rng: random.Random, per_day: int, flaky: dict[str, int]
+    gov: Warden, demo: Demo, rng: random.Random, per_day: int, flaky: dict[str, int]
 ) -> None:
     for _ in range(per_day):
         n = len(demo.runs)
@@ -185,7 +185,7 @@ def _ticket_router(
         gov.clock.sleep(rng.uniform(300, 3000))
 
 
-def _faq_tools(gov: Governor) -> None:
+def _faq_tools(gov: Warden) -> None:
     @gov.tool
     def search_help(query: str) -> list[str]:
         return ["kb-12", "kb-40"]
@@ -195,7 +195,7 @@ def _faq_tools(gov: Governor) -> None:
         return "posted"
 
 
-def _faq(gov: Governor, demo: Demo, rng: random.Random, per_day: int) -> None:
+def _faq(gov: Warden, demo: Demo, rng: random.Random, per_day: int) -> None:
     for _ in range(per_day):
         n = len(demo.runs)
         key = f"q-{n}"

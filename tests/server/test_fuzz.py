@@ -71,12 +71,12 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import ON_POSTGRES, make_spec
 from tests.server.conftest import ROUTER_TOOLS, Api
 from tests.telemetry.test_otlp_ingest import agent_spans
+from warden.control.scope import apply_spec
 from warden.core.clock import SystemClock
 from warden.core.incidents import Incident
 from warden.core.runs import ApprovalRequest
 from warden.core.spec import AgentSpec
 from warden.core.tokens import ApiToken, Role, hash_token, new_token
-from warden.runtime.scope import apply_spec
 from warden.store import SqlStore
 from warden.store import tables as t
 

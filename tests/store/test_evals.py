@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from warden.control.gates import readiness_facts
 from warden.core.clock import FakeClock
 from warden.core.evals import EvalResult
-from warden.runtime.gates import readiness_facts
 from warden.store import SqlStore
 
 

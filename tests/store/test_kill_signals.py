@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ON_POSTGRES
+from warden.control.killswitch import unkill
 from warden.core.clock import FakeClock
 from warden.errors import ConfigError, StoreUnavailable
-from warden.runtime.release import unkill
 from warden.store import SqlStore
 from warden.store import base as store_base
 from warden.store.killsignal import KillSignals

@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
+from warden.control.rollout import change_stage
 from warden.core.clock import FakeClock
 from warden.core.rollout import RolloutAction, RolloutState, RolloutTransition, Stage
 from warden.errors import TransitionConflict
-from warden.runtime.rollout import change_stage
 from warden.store import SqlStore
 
 

@@ -24,6 +24,7 @@ from warden.cli.shared import DbUrl, JsonFlag, err, exit_on_spec_error, out
 from warden.cli.shared import actor as _actor
 from warden.cli.shared import open_cli_store as _store
 from warden.cli.shared import print_json as _print_json
+from warden.control.killswitch import unkill as release_switch
 from warden.core.clock import SystemClock
 from warden.core.explain import explain_run
 from warden.core.runs import (
@@ -38,7 +39,6 @@ from warden.core.runs import (
 from warden.core.spec_loader import load_spec
 from warden.errors import SpecError
 from warden.runtime.heartbeat import reap_interrupted
-from warden.runtime.release import unkill as release_switch
 
 __all__ = ["app", "main"]
 

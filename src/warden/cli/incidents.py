@@ -18,15 +18,15 @@ from warden.cli.shared import (
     out,
     print_json,
 )
+from warden.control.gates import spec_of
+from warden.control.paging import send_test_page
 from warden.core.clock import SystemClock
 from warden.core.incidents import Incident, IncidentStatus
+from warden.core.ports import Store
 from warden.core.spec import AgentSpec
 from warden.core.spec_loader import load_spec
-from warden.core.store import Store
 from warden.errors import ControlError, NotFoundError, SpecError
 from warden.integrations.pagers import HttpPager
-from warden.runtime.gates import spec_of
-from warden.runtime.paging import send_test_page
 
 __all__ = ["app", "page_app", "spec_in_force"]
 

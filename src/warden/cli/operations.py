@@ -10,10 +10,10 @@ import typer
 
 from warden.cli.incidents import spec_in_force
 from warden.cli.shared import DbUrl, JsonFlag, actor, open_cli_store, out, print_json
+from warden.control.drill import kill_switch_drill
+from warden.control.monitor import monitor_once
 from warden.core.clock import SystemClock
 from warden.integrations.pagers import HttpPager
-from warden.runtime.drill import kill_switch_drill
-from warden.runtime.monitor import monitor_once
 
 __all__ = ["drill_app", "monitor"]
 

@@ -15,11 +15,11 @@ from warden.cli.shared import (
     out,
     print_json,
 )
+from warden.control.gates import readiness, spec_of
 from warden.core.clock import SystemClock
 from warden.core.readiness import CheckStatus
 from warden.core.spec_loader import load_spec
 from warden.errors import ControlError, SpecError
-from warden.runtime.gates import readiness, spec_of
 
 __all__ = ["readiness_cmd"]
 

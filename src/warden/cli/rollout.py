@@ -8,15 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from warden.cli.shared import DbUrl, JsonFlag, actor, err, open_cli_store, out, print_json
+from warden.control.gates import gate_check
+from warden.control.outcomes import record_outcome
+from warden.control.rollout import change_stage, rollout_status
 from warden.core.clock import SystemClock
 from warden.core.gates import GateResult, GateStatus
 from warden.core.rollout import RolloutAction, RolloutState
 from warden.core.status import RolloutStatus
 from warden.errors import GateNotPassed
-from warden.runtime.gates import gate_check
-from warden.runtime.outcomes import record_outcome
-from warden.runtime.rollout import change_stage
-from warden.runtime.status import rollout_status
 
 __all__ = ["app", "outcomes_app"]
 

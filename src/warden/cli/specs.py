@@ -17,11 +17,11 @@ from warden.cli.shared import (
     out,
     print_json,
 )
+from warden.control.scope import apply_spec, approve_spec
 from warden.core.clock import SystemClock
 from warden.core.scope import ChangeKind, ChangeStatus, SpecChange
 from warden.core.spec_loader import load_spec
 from warden.errors import SpecError
-from warden.runtime.scope import apply_spec, approve_spec
 
 __all__ = ["spec_apply", "spec_approve", "spec_changes"]
 

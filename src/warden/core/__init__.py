@@ -6,6 +6,7 @@ No I/O here beyond reading a spec file; no database driver is ever imported.
 from warden.core.calls import CallInput, RunState, arguments_hash, canonical_json
 from warden.core.clock import Clock, FakeClock, SystemClock
 from warden.core.decisions import RULES, Decision, RuleHit, RuleMode, Verdict
+from warden.core.ports import Store
 from warden.core.runs import (
     ApprovalRequest,
     ApprovalStatus,
@@ -22,7 +23,6 @@ from warden.core.runs import (
 )
 from warden.core.spec import Access, AgentSpec, ToolSpec
 from warden.core.spec_loader import load_spec, parse_spec
-from warden.core.store import Store
 
 __all__ = [
     "RULES",

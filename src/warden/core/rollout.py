@@ -28,14 +28,17 @@ from warden.core.traffic import in_slice
 from warden.errors import ControlError
 
 __all__ = [
+    "SYSTEM_ACTOR",
     "RolloutAction",
     "RolloutState",
     "RolloutTransition",
     "Route",
     "Stage",
     "effective_stage",
+    "enrollment",
     "next_stage",
     "route",
+    "transition_to",
 ]
 
 
@@ -108,6 +111,77 @@ class RolloutTransition(_Model):
     actor: str
     reason: str
     at: datetime
+
+
+def transition_to(
+    state: RolloutState, action: RolloutAction, before: Stage | None, actor: str
+) -> RolloutTransition:
+    """The transition record of a change that produced ``state`` from stage ``before``."""
+    return RolloutTransition(
+        agent=state.agent,
+        version=state.version,
+        action=action,
+        from_stage=before,
+        to_stage=state.stage,
+        spec_hash=state.spec_hash,
+        actor=actor,
+        reason=state.reason,
+        at=state.updated_at,
+    )
+
+
+SYSTEM_ACTOR = "warden"
+"""Actor recorded for changes Warden makes on its own."""
+
+
+def enrollment(
+    current: RolloutState | None,
+    *,
+    agent: str,
+    spec_hash: str,
+    spec_version: str,
+    has_plan: bool,
+    now: datetime,
+) -> tuple[RolloutState, RolloutTransition] | None:
+    """What enrolling spec version ``spec_hash`` changes in ``agent``'s rollout, if anything.
+
+    A first version of an agent with a plan starts in ``shadow``; a new version restarts
+    the gate of the current stage (the stage stays; its clock starts again). The stage is
+    never changed.
+
+    Returns:
+        The new state and its transition, or None when there is nothing to change (no
+        plan, or this version is already the one being rolled out).
+    """
+    if not has_plan or (current is not None and current.spec_hash == spec_hash):
+        return None
+    if current is None:
+        state = RolloutState(
+            agent=agent,
+            stage=Stage.SHADOW,
+            spec_hash=spec_hash,
+            spec_version=spec_version,
+            stage_since=now,
+            version=1,
+            updated_at=now,
+            updated_by=SYSTEM_ACTOR,
+            reason="first use of an agent with a rollout plan: it starts in shadow",
+        )
+        return state, transition_to(state, RolloutAction.START, None, SYSTEM_ACTOR)
+    state = current.model_copy(
+        update={
+            "spec_hash": spec_hash,
+            "spec_version": spec_version,
+            "stage_since": now,
+            "version": current.version + 1,
+            "updated_at": now,
+            "updated_by": SYSTEM_ACTOR,
+            "reason": f"spec version {spec_version} ({spec_hash[:12]}) replaced "
+            f"{current.spec_version} ({current.spec_hash[:12]}): the gate of "
+            f"{current.stage.value} starts again",
+        }
+    )
+    return state, transition_to(state, RolloutAction.RESTART_GATE, current.stage, SYSTEM_ACTOR)
 
 
 def next_stage(stage: Stage, action: RolloutAction) -> Stage:

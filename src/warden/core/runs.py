@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from warden.core.decisions import Decision
+from warden.core.spec import AgentSpec
 
 __all__ = [
     "TERMINAL_STATES",
@@ -245,6 +246,17 @@ class SpecVersion(_Record):
     version: str
     spec: dict[str, Any]
     created_at: datetime
+
+    @classmethod
+    def of(cls, spec: AgentSpec, at: datetime, content_hash: str | None = None) -> SpecVersion:
+        """The stored form of ``spec`` (``content_hash``: its hash, computed when omitted)."""
+        return cls(
+            agent=spec.name,
+            content_hash=content_hash or spec.content_hash(),
+            version=spec.metadata.version,
+            spec=spec.model_dump(mode="json", by_alias=True),
+            created_at=at,
+        )
 
 
 class IdempotencyRecord(_Record):

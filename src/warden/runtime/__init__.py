@@ -1,7 +1,7 @@
 """Enforcement: the governor, runs, and the interceptors every tool call goes through."""
 
+from warden.runtime.chain.interceptor import CallContext, Interceptor, Proceed
 from warden.runtime.governor import Governor
-from warden.runtime.interceptors import CallContext, Interceptor, Proceed
 from warden.runtime.recorder import Recorder, Spool
 from warden.runtime.run import Run
 from warden.runtime.shadow import Proposal

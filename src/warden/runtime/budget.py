@@ -1,9 +1,10 @@
-"""Budgets: per-run limits as a scoped accountant, and the interceptor that enforces them.
+"""Budgets: what a run has used, and the per-day check at run start.
 
 Limits come from the spec's ``budgets`` (steps, tool calls, tokens, cost in USD,
 wall-clock seconds per run; runs and cost per agent per UTC day). The run's ``Usage``
 is charged as calls happen; the first limit crossed raises ``BudgetExceeded``, and the
-run ends ``escalated`` (with a handoff) or ``failed`` as the spec's escalation says.
+run ends ``escalated`` (with a handoff) or ``failed`` as the spec's escalation says. The
+interceptor that charges each tool call is ``runtime.chain.budget_gate``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 
 from warden.core.spec import DailyBudget, RunBudget
 from warden.errors import BudgetExceeded
-from warden.runtime.interceptors import CallContext, Proceed
 
-__all__ = ["BudgetGate", "Usage", "check_daily"]
+__all__ = ["Usage", "check_daily"]
 
 
 @dataclass(slots=True)
@@ -89,15 +89,3 @@ def check_daily(limits: DailyBudget, runs_today: int, cost_today_usd: float) -> 
         raise BudgetExceeded("per_day.max_runs", runs_today + 1, limits.max_runs)
     if limits.max_cost_usd is not None and cost_today_usd >= limits.max_cost_usd:
         raise BudgetExceeded("per_day.max_cost_usd", cost_today_usd, limits.max_cost_usd)
-
-
-class BudgetGate:
-    """Interceptor: a tool call is a step; refuse it when a limit would be crossed."""
-
-    def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
-        """Charge one step and one tool call, or raise ``BudgetExceeded``."""
-        run = ctx.run
-        run.usage.check_before_step(run.limits, tool=True, elapsed_s=run.elapsed_s)
-        run.usage.steps += 1
-        run.usage.tool_calls += 1
-        return proceed(ctx)

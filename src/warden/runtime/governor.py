@@ -1,8 +1,11 @@
 """The governor: one agent spec, enforced on every call of every run, against one store.
 
-It owns what runs share: the tool registry, the interceptor chain (built once), the
-batched recorder and its spool, the kill-switch cache, the per-minute rate window and the
-heartbeat. ``warden.Warden`` (the SDK façade) is a governor opened from settings.
+It owns what runs share: the tool registry, the interceptor chain (built once, each link
+given its collaborators), the batched recorder and its spool, the kill-switch cache, the
+router, the per-minute rate window and the heartbeat. It needs only the runtime port of
+the store (``core.ports.RuntimeStore``) and nothing of ``warden.control``: kill criteria,
+outcomes and paging are added by ``warden.Warden`` (the SDK façade), a governor opened
+from settings.
 """
 
 from __future__ import annotations
@@ -17,33 +20,33 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-from warden.core.agreement import Outcome
 from warden.core.clock import Clock, SystemClock
-from warden.core.incidents import Incident
-from warden.core.paging import Pager
+from warden.core.ports import RuntimeStore
 from warden.core.runs import ModelCallRecord, RunMode, SpecVersion
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
 from warden.errors import StoreUnavailable
-from warden.runtime.budget import BudgetGate
-from warden.runtime.execute import execute_tool
+from warden.runtime.chain import (
+    ApprovalWait,
+    BudgetGate,
+    Idempotency,
+    InputValidation,
+    Interceptor,
+    KillSwitchGate,
+    PolicyGate,
+    Proceed,
+    Retry,
+    WriteAhead,
+    build_chain,
+    execute_tool,
+)
 from warden.runtime.heartbeat import Heartbeat, reap_interrupted
 from warden.runtime.hooks import RunHooks
-from warden.runtime.idempotency import Idempotency
-from warden.runtime.interceptors import Interceptor, Proceed, build_chain
-from warden.runtime.killcriteria import CriteriaWatch, check_kill_criteria
-from warden.runtime.killswitch import KillSwitch, KillSwitchGate
-from warden.runtime.outcomes import record_outcome
-from warden.runtime.policy_gate import PolicyGate
+from warden.runtime.killswitch import KillSwitch
 from warden.runtime.ratelimit import RateWindow
 from warden.runtime.recorder import Recorder
-from warden.runtime.retry import Retry
-from warden.runtime.rollout import Router, ensure_rollout
+from warden.runtime.routing import Router, version_standing
 from warden.runtime.run import Run
-from warden.runtime.scope import version_standing
 from warden.runtime.tools import ToolRegistry
-from warden.runtime.validation import InputValidation
-from warden.runtime.writeahead import WriteAhead
 
 __all__ = ["Governor"]
 
@@ -57,7 +60,7 @@ class Governor:
 
     Args:
         spec: The agent spec.
-        store: Where runs are recorded and shared state lives.
+        store: Where runs are recorded and shared state lives (the runtime port).
         clock: Injected time (default: the system clock).
         spool_dir: Directory for the local spool (default ``.warden/spool``).
         kill_switch_ttl_s: Seconds a kill-switch read is cached (default 0.25).
@@ -70,18 +73,12 @@ class Governor:
         hooks: Run observers (e.g. tracing, metrics).
         raise_run_errors: Re-raise Warden run errors at the end of a ``with`` block
             (default False: the run records them; check ``run.status``).
-        actor: Who acts through this governor, recorded with outcomes (the SDK passes
-            ``WARDEN_ACTOR``).
-        pager: Sends pages when a kill criterion trips (the SDK passes ``HttpPager``).
-        kill_criteria_every_s: Evaluate the spec's kill criteria in a background thread
-            after runs end, at most once per this many seconds (None: only when
-            ``check_kill_criteria`` is called or by ``warden monitor``).
     """
 
     def __init__(
         self,
         spec: AgentSpec,
-        store: Store,
+        store: RuntimeStore,
         *,
         clock: Clock | None = None,
         spool_dir: str | Path = ".warden/spool",
@@ -93,9 +90,6 @@ class Governor:
         interceptors: Sequence[Interceptor] = (),
         hooks: Sequence[RunHooks] = (),
         raise_run_errors: bool = False,
-        actor: str = "warden",
-        pager: Pager | None = None,
-        kill_criteria_every_s: float | None = 1.0,
     ) -> None:
         self.spec = spec
         self.spec_hash = spec.content_hash()
@@ -103,8 +97,6 @@ class Governor:
         self.clock: Clock = clock or SystemClock()
         self.approval_poll_s = approval_poll_s
         self.raise_run_errors = raise_run_errors
-        self.actor = actor
-        self.pager = pager
         self.tools = ToolRegistry()
         self.recorder = Recorder(store, Path(spool_dir), flush_interval_s=flush_interval_s)
         self.kill_switch = KillSwitch(store, spec.name, self.clock, ttl_s=kill_switch_ttl_s)
@@ -125,13 +117,18 @@ class Governor:
         self.chain: Proceed = build_chain(
             [
                 *interceptors,
-                KillSwitchGate(),
+                KillSwitchGate(self.kill_switch),
                 BudgetGate(),
                 InputValidation(),
-                PolicyGate(),
-                WriteAhead(),
-                Idempotency(),
-                Retry(),
+                PolicyGate(
+                    self.rate_window,
+                    ApprovalWait(
+                        store, self.recorder, self.kill_switch, self.clock, poll_s=approval_poll_s
+                    ),
+                ),
+                WriteAhead(self.recorder),
+                Idempotency(store, self.recorder, self.clock),
+                Retry(self.kill_switch, self.clock),
             ],
             execute_tool,
         )
@@ -141,26 +138,17 @@ class Governor:
             self.recorder, self.clock, self.active_run_ids, interval_s=heartbeat_s
         )
         self.stale_after_s = stale_after_s
-        self.criteria_watch: CriteriaWatch | None = None
-        if spec.spec.kill_criteria and kill_criteria_every_s is not None:
-            self.criteria_watch = CriteriaWatch(
-                self.check_kill_criteria, min_interval_s=kill_criteria_every_s
-            )
         self._closed = False
         try:
-            store.save_spec_version(
-                SpecVersion(
-                    agent=spec.name,
-                    content_hash=self.spec_hash,
-                    version=spec.metadata.version,
-                    spec=spec.model_dump(mode="json", by_alias=True),
-                    created_at=self.clock.now(),
-                )
+            version = store.save_spec_version(
+                SpecVersion.of(spec, self.clock.now(), self.spec_hash)
             )
             reap_interrupted(store, self.clock, stale_after_s)
             why_not = self.router.why_not()
             if why_not is None:
-                ensure_rollout(store, spec, self.spec_hash, self.clock)
+                store.enroll_version(
+                    version, has_plan=spec.spec.rollout is not None, at=self.clock.now()
+                )
             else:
                 log.warning("%s: every run falls back: %s", spec.name, why_not)
         except StoreUnavailable as exc:
@@ -227,26 +215,6 @@ class Governor:
             chosen = route.mode
         return Run(self, input=input, routing_key=routing_key, mode=chosen, run_id=rid, route=route)
 
-    def record_outcome(self, key: str, action: Any, *, actor: str | None = None) -> Outcome:
-        """Record what a person actually did for a run (``key``: run id or routing key)
-        and compare it with the agent's proposal; see ``runtime.outcomes``.
-
-        Raises:
-            NotFoundError: No run of this agent has that id or routing key.
-            StoreUnavailable: The store cannot be reached.
-        """
-        with contextlib.suppress(StoreUnavailable):
-            self.recorder.flush()  # the run may still be queued
-        return record_outcome(
-            self.store,
-            self.spec.name,
-            key,
-            action,
-            actor=actor or self.actor,
-            clock=self.clock,
-            spec=self.spec,
-        )
-
     def register(self, run: Run) -> None:
         """Track ``run`` as active (heartbeats)."""
         with self._active_lock:
@@ -280,26 +248,9 @@ class Governor:
             _safely(hook.on_run_start, run)
 
     def notify_end(self, run: Run) -> None:
-        """Tell hooks a run ended; schedule a kill-criteria check."""
+        """Tell hooks a run ended."""
         for hook in self.hooks:
             _safely(hook.on_run_end, run)
-        if self.criteria_watch is not None:
-            self.criteria_watch.poke()
-
-    def check_kill_criteria(self) -> list[Incident]:
-        """Flush records, evaluate the kill criteria now and act on new trips.
-
-        Returns:
-            Incidents opened by this check (none for a version not in force).
-
-        Raises:
-            StoreUnavailable: The store cannot be reached.
-        """
-        with contextlib.suppress(StoreUnavailable):
-            self.recorder.flush()
-        if self.router.why_not() is not None:
-            return []
-        return check_kill_criteria(self.store, self.spec, self.spec_hash, self.clock, self.pager)
 
     def notify_model_call(self, run: Run, record: ModelCallRecord) -> None:
         """Tell hooks about a model call."""
@@ -322,8 +273,6 @@ class Governor:
             return
         self._closed = True
         self.heartbeat.stop()
-        if self.criteria_watch is not None:
-            self.criteria_watch.stop()
         self.kill_switch.close()
         self.recorder.close()
         with contextlib.suppress(Exception):

@@ -3,35 +3,51 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from warden.core.runs import Handoff
-
-if TYPE_CHECKING:
-    from warden.runtime.run import Run
 
 __all__ = ["build_handoff"]
 
 
-def build_handoff(run: Run, *, queue: str, trigger: str, reason: str) -> Handoff:
-    """A handoff packet for ``run``: its input, each step so far, the last error and why.
+def build_handoff(
+    *,
+    run_id: str,
+    agent: str,
+    input: Any,
+    trail: Sequence[str],
+    last_error: str | None,
+    queue: str,
+    trigger: str,
+    reason: str,
+    at: datetime,
+) -> Handoff:
+    """A handoff packet: the run's input, each step so far, the last error and why.
 
     Args:
-        run: The run being handed over.
+        run_id: The run being handed over.
+        agent: Its agent.
+        input: The task it was given.
+        trail: One plain line per step so far.
+        last_error: The last error, if any.
         queue: The human queue (spec ``escalation.queue``).
         trigger: ``low_confidence``, ``budget_exceeded``, ``policy_denied``,
-            ``tool_failed``, ``approval_timeout``, ``kill_switch`` or ``manual``.
+            ``tool_failed``, ``approval_timeout``, ``kill_switch``, ``fallback`` or
+            ``manual``.
         reason: Why, in plain words.
+        at: When.
     """
     return Handoff(
         id=f"hof_{uuid.uuid4().hex[:16]}",
-        run_id=run.id,
-        agent=run.spec.name,
+        run_id=run_id,
+        agent=agent,
         queue=queue,
         trigger=trigger,
         reason=reason,
-        input=run.input,
-        steps=list(run.trail),
-        last_error=run.last_error,
-        created_at=run.governor.clock.now(),
+        input=input,
+        steps=list(trail),
+        last_error=last_error,
+        created_at=at,
     )

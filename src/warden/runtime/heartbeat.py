@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from warden.core.clock import Clock
 from warden.core.events import RunHeartbeat
-from warden.core.store import Store
+from warden.core.ports import RuntimeStore
 from warden.runtime.recorder import Recorder
 
 __all__ = ["Heartbeat", "reap_interrupted"]
@@ -65,7 +65,7 @@ class Heartbeat:
             self.beat()
 
 
-def reap_interrupted(store: Store, clock: Clock, stale_after_s: float) -> list[str]:
+def reap_interrupted(store: RuntimeStore, clock: Clock, stale_after_s: float) -> list[str]:
     """End as ``interrupted`` the running runs with no heartbeat for ``stale_after_s`` seconds.
 
     Returns:

@@ -21,12 +21,11 @@ import threading
 from collections.abc import Callable
 
 from warden.core.clock import Clock
+from warden.core.ports import RuntimeStore
 from warden.core.runs import KillSwitchState
-from warden.core.store import Store
 from warden.errors import KillSwitchEngaged, StoreUnavailable
-from warden.runtime.interceptors import CallContext, Proceed
 
-__all__ = ["KillSwitch", "KillSwitchGate"]
+__all__ = ["KillSwitch"]
 
 
 class KillSwitch:
@@ -41,7 +40,13 @@ class KillSwitch:
     """
 
     def __init__(
-        self, store: Store, agent: str, clock: Clock, *, ttl_s: float = 0.25, grace_s: float = 5.0
+        self,
+        store: RuntimeStore,
+        agent: str,
+        clock: Clock,
+        *,
+        ttl_s: float = 0.25,
+        grace_s: float = 5.0,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -105,12 +110,3 @@ class KillSwitch:
         state = self.state(fresh=fresh)
         if state.engaged:
             raise KillSwitchEngaged(self.agent, state.reason or "no reason given")
-
-
-class KillSwitchGate:
-    """Interceptor: no call proceeds while the kill switch is on."""
-
-    def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
-        """Check the switch, then proceed."""
-        ctx.run.kill_switch.check()
-        return proceed(ctx)

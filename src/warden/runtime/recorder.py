@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from warden.core.events import Event, EventAdapter
-from warden.core.store import Store
+from warden.core.ports import RuntimeStore
 from warden.errors import StoreUnavailable
 
 __all__ = ["Recorder", "Spool"]
@@ -75,7 +75,7 @@ class Spool:
         """True when this spool holds events not yet replayed."""
         return self._own_pending
 
-    def replay(self, store: Store, *, include_orphans: bool = False) -> int:
+    def replay(self, store: RuntimeStore, *, include_orphans: bool = False) -> int:
         """Apply spooled events to ``store`` in order, deleting each file once applied.
 
         Args:
@@ -130,7 +130,7 @@ def _claim(path: Path) -> Path | None:
     return target
 
 
-def _replay_file(path: Path, store: Store) -> int:
+def _replay_file(path: Path, store: RuntimeStore) -> int:
     batch: list[Event] = []
     count = 0
     with path.open("rb") as fh:
@@ -167,7 +167,7 @@ class Recorder:
 
     def __init__(
         self,
-        store: Store,
+        store: RuntimeStore,
         spool_dir: Path,
         *,
         flush_interval_s: float = 0.05,

@@ -24,13 +24,15 @@ import os
 import socket
 import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from warden.core.calls import CallInput, RunState, canonical_json
+from warden.core.clock import Clock
 from warden.core.events import HandoffCreated, ModelCallRecorded, RunRecorded, ToolCallRecorded
 from warden.core.pricing import cost_usd as price_cost
 from warden.core.rollout import Route
 from warden.core.runs import (
+    Handoff,
     IdempotencyRecord,
     ModelCallRecord,
     RunMode,
@@ -57,14 +59,13 @@ from warden.errors import (
 )
 from warden.policy.session import PolicySession
 from warden.runtime.budget import Usage, check_daily
+from warden.runtime.chain.interceptor import CallContext, Proceed
 from warden.runtime.handoff import build_handoff
-from warden.runtime.interceptors import CallContext
 from warden.runtime.killswitch import KillSwitch
+from warden.runtime.recorder import Recorder
+from warden.runtime.tools import ToolRegistry
 
-if TYPE_CHECKING:
-    from warden.runtime.governor import Governor
-
-__all__ = ["Run"]
+__all__ = ["Run", "RunHost"]
 
 log = logging.getLogger("warden.run")
 _HOST = socket.gethostname()
@@ -73,6 +74,43 @@ _HOST = socket.gethostname()
 def _short(value: Any, limit: int = 120) -> str:
     text = canonical_json(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class RunHost(Protocol):
+    """What a run needs from the governor that started it (``Governor`` implements it)."""
+
+    spec: AgentSpec
+    spec_hash: str
+    clock: Clock
+    recorder: Recorder
+    kill_switch: KillSwitch
+    tools: ToolRegistry
+    chain: Proceed
+    raise_run_errors: bool
+
+    def register(self, run: Run) -> None:
+        """Track ``run`` as active (heartbeats)."""
+        ...
+
+    def unregister(self, run: Run) -> None:
+        """Stop tracking ``run``."""
+        ...
+
+    def usage_today(self) -> tuple[int, float]:
+        """``(runs, cost USD)`` of the agent since 00:00 UTC."""
+        ...
+
+    def notify_start(self, run: Run) -> None:
+        """Tell hooks the run started."""
+        ...
+
+    def notify_end(self, run: Run) -> None:
+        """Tell hooks the run ended."""
+        ...
+
+    def notify_model_call(self, run: Run, record: ModelCallRecord) -> None:
+        """Tell hooks about a model call."""
+        ...
 
 
 class Run:
@@ -92,7 +130,7 @@ class Run:
 
     def __init__(
         self,
-        governor: Governor,
+        governor: RunHost,
         *,
         input: Any = None,
         routing_key: str | None = None,
@@ -132,6 +170,11 @@ class Run:
     def elapsed_s(self) -> float:
         """Seconds since the run started (injected clock)."""
         return self.governor.clock.monotonic() - self._t0
+
+    @property
+    def clock(self) -> Clock:
+        """The governor's (injected) clock."""
+        return self.governor.clock
 
     def __enter__(self) -> Run:
         if self._started:
@@ -454,9 +497,22 @@ class Run:
     def _escalate(self, trigger: str, reason: str) -> None:
         esc = self.spec.spec.escalation
         assert esc is not None
-        handoff = build_handoff(self, queue=esc.queue, trigger=trigger, reason=reason)
+        handoff = self._handoff(esc.queue, trigger, reason)
         self.governor.recorder.emit(HandoffCreated(handoff=handoff))
         self._finish(RunStatus.ESCALATED, f"Handed to {esc.queue}: {reason}", None)
+
+    def _handoff(self, queue: str, trigger: str, reason: str) -> Handoff:
+        return build_handoff(
+            run_id=self.id,
+            agent=self.spec.name,
+            input=self.input,
+            trail=self.trail,
+            last_error=self.last_error,
+            queue=queue,
+            trigger=trigger,
+            reason=reason,
+            at=self.governor.clock.now(),
+        )
 
     def _end_with(self, exc: BaseException) -> None:
         """Turn the exception that ended the run into its terminal state."""
@@ -469,11 +525,10 @@ class Run:
         self.last_error = self.last_error or message
         if isinstance(exc, KillSwitchEngaged):
             if esc is not None:
-                handoff = build_handoff(
-                    self,
-                    queue=esc.queue,
-                    trigger="kill_switch",
-                    reason=f"The kill switch is on ({exc.reason}); a person must finish this.",
+                handoff = self._handoff(
+                    esc.queue,
+                    "kill_switch",
+                    f"The kill switch is on ({exc.reason}); a person must finish this.",
                 )
                 self.governor.recorder.emit(HandoffCreated(handoff=handoff))
             self._finish(RunStatus.KILLED, f"Stopped by the kill switch: {exc.reason}", exc.code)
@@ -501,7 +556,7 @@ class Run:
     def _rerouted(self, exc: RunRerouted) -> None:
         esc = self.spec.spec.escalation
         if exc.route == "human_queue" and esc is not None:
-            handoff = build_handoff(self, queue=esc.queue, trigger="fallback", reason=exc.reason)
+            handoff = self._handoff(esc.queue, "fallback", exc.reason)
             self.governor.recorder.emit(HandoffCreated(handoff=handoff))
             self._finish(RunStatus.ESCALATED, f"Handed to {esc.queue}: {exc.reason}", exc.code)
         else:

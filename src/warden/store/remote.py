@@ -1,10 +1,12 @@
-"""``RemoteStore``: the ``Store`` protocol over the control plane's HTTP API.
+"""``RemoteStore``: the runtime port (``core.ports.RuntimeStore``) over the control plane's API.
 
-``Warden.open(spec, url=..., token=...)`` uses it instead of a database. Each method the
-runtime needs is a ``POST /api/rpc/{method}`` whose arguments and result are the core
-pydantic models (serialised with the ``Store`` method's own type hints). Run records go
-through the governor's batched recorder as usual, so they leave the hot path and are
-spooled to disk while the server is unreachable, then replayed: nothing is lost.
+``Warden.open(spec, url=..., token=...)`` uses it instead of a database. Each method of the
+runtime port is a ``POST /api/rpc/{method}`` whose arguments and result are the core
+pydantic models, (de)serialised with the port method's own type hints; the server derives
+its RPC surface from the same protocol, so an agent's process can call exactly the runtime
+port remotely and nothing else. Run records go through the governor's batched recorder as
+usual, so they leave the hot path and are spooled to disk while the server is
+unreachable, then replayed: nothing is lost.
 
 Errors: a connection failure, a timeout or a 5xx raises ``StoreUnavailable`` (write tools
 then fail closed); 404 raises ``NotFoundError``; 409 ``RunStateError``; other 4xx
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -23,22 +25,55 @@ from typing import Any
 import httpx
 from pydantic import TypeAdapter
 
-from warden.core.store import Store
+from warden.core.events import Event
+from warden.core.ports import RuntimeStore
+from warden.core.rollout import RolloutState
+from warden.core.runs import (
+    ApprovalRequest,
+    ApprovalStatus,
+    IdempotencyRecord,
+    KillSwitchState,
+    SpecVersion,
+)
+from warden.core.scope import SpecChange
 from warden.errors import ConfigError, NotFoundError, RunStateError, StoreUnavailable
 
-__all__ = ["RemoteStore"]
+__all__ = ["LOCAL_METHODS", "RemoteStore", "remote_methods", "rpc_signature"]
+
+LOCAL_METHODS = frozenset({"watch_kill_switches", "mark_interrupted", "ping", "close"})
+"""Runtime-port methods ``RemoteStore`` answers locally (no RPC)."""
+
+
+def remote_methods() -> frozenset[str]:
+    """The runtime-port methods called over ``/api/rpc``: the port minus the local ones."""
+    return frozenset(
+        name
+        for name, member in vars(RuntimeStore).items()
+        if callable(member) and not name.startswith("_") and name not in LOCAL_METHODS
+    )
 
 
 @cache
-def _signature(method: str) -> tuple[list[str], dict[str, TypeAdapter[Any]], TypeAdapter[Any]]:
-    fn = getattr(Store, method)
+def rpc_signature(method: str) -> tuple[dict[str, TypeAdapter[Any]], TypeAdapter[Any]]:
+    """Type adapters of a runtime-port method's parameters (by name) and return value.
+
+    Raises:
+        NotFoundError: Not a method of the runtime port that is called remotely.
+    """
+    if method not in remote_methods():
+        raise NotFoundError(f"store method {method!r} is not available over the API")
+    fn = getattr(RuntimeStore, method)
     hints = typing.get_type_hints(fn)
-    names = [n for n in inspect.signature(fn).parameters if n != "self"]
-    return names, {n: TypeAdapter(hints[n]) for n in names}, TypeAdapter(hints["return"])
+    params = {
+        name: TypeAdapter(hints[name])
+        for name in inspect.signature(fn).parameters
+        if name != "self"
+    }
+    return params, TypeAdapter(hints["return"])
 
 
 class RemoteStore:
-    """The store of a Warden server, for one agent's runtime.
+    """The runtime port of a Warden server, for one agent's process.
 
     Args:
         url: Server base URL, e.g. ``http://127.0.0.1:8700``.
@@ -63,10 +98,9 @@ class RemoteStore:
             transport=transport,
         )
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        names, params, returns = _signature(method)
-        bound = dict(zip(names, args, strict=False)) | kwargs
-        body = {"args": {k: params[k].dump_python(v, mode="json") for k, v in bound.items()}}
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        params, returns = rpc_signature(method)
+        body = {"args": {k: params[k].dump_python(v, mode="json") for k, v in kwargs.items()}}
         try:
             response = self._client.post(f"/api/rpc/{method}", json=body)
         except httpx.HTTPError as exc:
@@ -85,16 +119,88 @@ class RemoteStore:
             raise ConfigError(f"Warden server refused {method}: {message}")
         return returns.validate_python(response.json()["result"])
 
-    def __getattr__(self, method: str) -> Callable[..., Any]:
-        if method.startswith("_") or not callable(getattr(Store, method, None)):
-            raise AttributeError(method)
+    # -- the runtime port, over HTTP ------------------------------------------------------
 
-        def remote(*args: Any, **kwargs: Any) -> Any:
-            return self._call(method, *args, **kwargs)
+    def apply(self, events: Sequence[Event]) -> None:
+        """Apply a batch of events (the recorder's batches)."""
+        self._call("apply", events=events)
 
-        return remote
+    def save_spec_version(self, version: SpecVersion) -> SpecVersion:
+        """Store a spec version; return the stored one."""
+        result: SpecVersion = self._call("save_spec_version", version=version)
+        return result
 
-    # Methods the runtime calls that have a local answer in remote mode.
+    def get_kill_switch(self, agent: str) -> KillSwitchState:
+        """The kill switch of ``agent``."""
+        result: KillSwitchState = self._call("get_kill_switch", agent=agent)
+        return result
+
+    def get_rollout(self, agent: str) -> RolloutState | None:
+        """The rollout of ``agent``, or None."""
+        result: RolloutState | None = self._call("get_rollout", agent=agent)
+        return result
+
+    def enroll_version(
+        self, version: SpecVersion, *, has_plan: bool, at: datetime
+    ) -> RolloutState | None:
+        """Enroll ``version`` in its agent's rollout (never changes the stage)."""
+        result: RolloutState | None = self._call(
+            "enroll_version", version=version, has_plan=has_plan, at=at
+        )
+        return result
+
+    def current_spec_change(self, agent: str) -> SpecChange | None:
+        """The applied change in force for ``agent``, or None."""
+        result: SpecChange | None = self._call("current_spec_change", agent=agent)
+        return result
+
+    def find_spec_changes(self, ref: str) -> list[SpecChange]:
+        """Changes whose id is ``ref`` or whose new content hash starts with ``ref``."""
+        result: list[SpecChange] = self._call("find_spec_changes", ref=ref)
+        return result
+
+    def daily_usage(self, agent: str, since: datetime) -> tuple[int, float]:
+        """``(runs started, model cost USD)`` of ``agent`` since ``since``."""
+        result: tuple[int, float] = self._call("daily_usage", agent=agent, since=since)
+        return result
+
+    def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
+        """Store a new pending approval request."""
+        result: ApprovalRequest = self._call("create_approval", request=request)
+        return result
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """One approval request, or None."""
+        result: ApprovalRequest | None = self._call("get_approval", approval_id=approval_id)
+        return result
+
+    def decide_approval(
+        self,
+        approval_id: str,
+        *,
+        status: ApprovalStatus,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> ApprovalRequest:
+        """Close this process's own request (``expired`` / ``cancelled``; the server refuses
+        any other decision from an agent)."""
+        result: ApprovalRequest = self._call(
+            "decide_approval",
+            approval_id=approval_id,
+            status=status,
+            actor=actor,
+            reason=reason,
+            at=at,
+        )
+        return result
+
+    def get_idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The recorded result of a write applied under ``key``, or None."""
+        result: IdempotencyRecord | None = self._call("get_idempotency", key=key)
+        return result
+
+    # -- answered here --------------------------------------------------------------------
 
     def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
         """No push channel over HTTP: the kill switch is polled (its short TTL)."""

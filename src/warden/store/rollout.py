@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 
 from warden.core.agreement import AgentAction, AgreementRate, Outcome
 from warden.core.audit import AuditDraft
-from warden.core.rollout import RolloutState, RolloutTransition
-from warden.core.runs import RunMode, RunRecord
+from warden.core.rollout import RolloutState, RolloutTransition, enrollment
+from warden.core.runs import RunMode, RunRecord, SpecVersion
 from warden.errors import TransitionConflict
 from warden.store import tables as t
 from warden.store.audit import AuditWriter
@@ -100,6 +100,35 @@ class RolloutSql(SqlBase):
                 )
             )
         return state
+
+    def enroll_version(
+        self, version: SpecVersion, *, has_plan: bool, at: datetime
+    ) -> RolloutState | None:
+        """Enroll ``version`` in its agent's rollout (``core.rollout.enrollment``): start in
+        shadow, or restart the current stage's gate; compare-and-set, retried when another
+        process enrolls at the same time. Returns the state (None: no plan, no rollout)."""
+        for _ in range(5):
+            current = self.get_rollout(version.agent)
+            change = enrollment(
+                current,
+                agent=version.agent,
+                spec_hash=version.content_hash,
+                spec_version=version.version,
+                has_plan=has_plan,
+                now=at,
+            )
+            if change is None:
+                return current
+            state, transition = change
+            try:
+                return self.save_rollout(
+                    state,
+                    expected_version=current.version if current else None,
+                    transition=transition,
+                )
+            except TransitionConflict:
+                continue
+        return self.get_rollout(version.agent)
 
     def list_rollouts(self) -> list[RolloutState]:
         """Every agent's rollout, by agent name."""

@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from warden.core.runs import ModelCallRecord, RunStatus
-from warden.runtime.interceptors import CallContext, Proceed
+from warden.runtime.chain.interceptor import CallContext, Proceed
 from warden.runtime.run import Run
 
 __all__ = ["Tracing"]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from warden.core.store import Store
+from warden.core.ports import Store
 from warden.errors import StoreUnavailable
 
 __all__ = ["FakeModel", "FlakyLedger", "SwitchableStore", "TransientToolError"]

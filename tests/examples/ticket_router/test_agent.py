@@ -11,7 +11,7 @@ from ticket_router.agent import SPEC_PATH, Systems, attempted_actions, handle, r
 from ticket_router.data import REFUND_INTENTS, Banking77, Ticket
 from ticket_router.model import IntentClassifier
 from ticket_router.systems import CRMUnavailable, Ledger, SimulatedCRM, TicketQueues
-from warden import FakeClock, Governor, PolicyDenied, RunMode, RunStatus, ToolCallStatus, load_spec
+from warden import FakeClock, PolicyDenied, RunMode, RunStatus, ToolCallStatus, Warden, load_spec
 from warden.store import SqlStore
 
 
@@ -23,8 +23,8 @@ def systems(clock: FakeClock) -> Systems:
 
 
 @pytest.fixture
-def gov(store: SqlStore, clock: FakeClock, systems: Systems, tmp_path: Path) -> Iterator[Governor]:
-    g = Governor(
+def gov(store: SqlStore, clock: FakeClock, systems: Systems, tmp_path: Path) -> Iterator[Warden]:
+    g = Warden(
         load_spec(SPEC_PATH),
         store,
         clock=clock,
@@ -58,7 +58,7 @@ def test_route_ticket_applies_a_repeated_key_once() -> None:
 
 
 def test_a_confident_ticket_is_routed_and_proposed_in_shadow(
-    gov: Governor, model: IntentClassifier, systems: Systems
+    gov: Warden, model: IntentClassifier, systems: Systems
 ) -> None:
     ticket = Ticket(id="t-1", customer_id="c-1", text="My new card still has not arrived.")
     run = handle(gov, model, ticket)
@@ -74,7 +74,7 @@ def test_a_confident_ticket_is_routed_and_proposed_in_shadow(
 
 
 def test_an_unsure_model_hands_the_ticket_to_people(
-    gov: Governor, model: IntentClassifier, systems: Systems, store: SqlStore
+    gov: Warden, model: IntentClassifier, systems: Systems, store: SqlStore
 ) -> None:
     text = "hello?"
     assert model.predict(text).confidence < 0.4
@@ -86,7 +86,7 @@ def test_an_unsure_model_hands_the_ticket_to_people(
 
 
 def test_real_refund_tickets_never_refund(
-    gov: Governor, model: IntentClassifier, systems: Systems, banking77: Banking77, store: SqlStore
+    gov: Warden, model: IntentClassifier, systems: Systems, banking77: Banking77, store: SqlStore
 ) -> None:
     refunds = [t for t in banking77.test if t.label in REFUND_INTENTS][:40]
     runs = []
@@ -113,7 +113,7 @@ def test_real_refund_tickets_never_refund(
 
 
 def test_the_kill_switch_reroutes_tickets_to_people_without_running_the_agent(
-    gov: Governor, model: IntentClassifier, systems: Systems, store: SqlStore, clock: FakeClock
+    gov: Warden, model: IntentClassifier, systems: Systems, store: SqlStore, clock: FakeClock
 ) -> None:
     store.set_kill_switch(
         "ticket-router", engaged=True, reason="drill", actor="carol", at=clock.now()

@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from warden.backtest.records import RecordedCall, RecordedRun, RunLabels
+from warden.core.ports import Store
 from warden.core.runs import RunDetail, RunFilter, ToolCallStatus
-from warden.core.store import Store
 from warden.errors import ConfigError
 
 __all__ = ["from_detail", "load_store_runs", "load_warden_jsonl"]

@@ -10,16 +10,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from warden.control.fleet import AgentSummary, agent_summary, daily_series, fleet
+from warden.control.gates import readiness
+from warden.control.killswitch import unkill
+from warden.control.rollout import rollout_status
 from warden.core.incidents import IncidentStatus
 from warden.core.rollout import RolloutTransition
 from warden.core.runs import ApprovalStatus, RunFilter
 from warden.core.spec import AgentSpec
 from warden.core.tokens import Principal, Role
 from warden.errors import ControlError, RunStateError
-from warden.runtime.fleet import AgentSummary, agent_summary, daily_series, fleet
-from warden.runtime.gates import readiness
-from warden.runtime.release import unkill
-from warden.runtime.status import rollout_status
 from warden.server.deps import ServerContext, context
 from warden.server.pages import plain
 from warden.server.pages.charts import Series, bar_chart, rate_chart

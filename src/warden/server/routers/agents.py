@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from warden.control.fleet import AgentSummary, DailyPoint, agent_summary, daily_series, fleet
+from warden.control.gates import readiness
 from warden.core.readiness import ReadinessReport
 from warden.core.runs import SpecVersion
 from warden.core.spec import AgentSpec
 from warden.core.tokens import Principal, Role
 from warden.errors import NotFoundError
-from warden.runtime.fleet import AgentSummary, DailyPoint, agent_summary, daily_series, fleet
-from warden.runtime.gates import readiness
 from warden.server.deps import ServerContext, context, require
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])

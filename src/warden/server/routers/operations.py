@@ -8,6 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from warden.control.gates import gate_check
+from warden.control.killswitch import UnkillResult
+from warden.control.killswitch import unkill as release_switch
+from warden.control.outcomes import record_outcome
+from warden.control.rollout import change_stage, rollout_status
+from warden.control.scope import approve_spec
 from warden.core.agreement import Outcome
 from warden.core.incidents import Incident, IncidentStatus
 from warden.core.rollout import RolloutAction, RolloutState
@@ -16,13 +22,6 @@ from warden.core.scope import SpecChange
 from warden.core.status import RolloutStatus
 from warden.core.tokens import Principal, Role
 from warden.errors import NotFoundError
-from warden.runtime.gates import gate_check
-from warden.runtime.outcomes import record_outcome
-from warden.runtime.release import UnkillResult
-from warden.runtime.release import unkill as release_switch
-from warden.runtime.rollout import change_stage
-from warden.runtime.scope import approve_spec
-from warden.runtime.status import rollout_status
 from warden.server.deps import ServerContext, context, deny_other_agent, require
 
 router = APIRouter(tags=["operations"])

@@ -12,10 +12,10 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.concurrency import run_in_threadpool
 
+from warden.control.fleet import latest_spec
 from warden.core.events import RunRecorded
 from warden.core.spec import AgentSpec
 from warden.core.tokens import Principal, Role
-from warden.runtime.fleet import latest_spec
 from warden.server.deps import ServerContext, context, require
 from warden.telemetry.otlp_ingest import IngestResult, decode_request, map_request
 

@@ -1,31 +1,29 @@
-"""The store, over HTTP, for the remote SDK (``Warden.open(spec, url=..., token=...)``).
+"""The runtime port, over HTTP, for the remote SDK (``Warden.open(spec, url=..., token=...)``).
 
-``POST /api/rpc/{method}`` with ``{"args": {...}}`` calls one method of the ``Store``
-protocol and answers ``{"result": ...}``. Arguments and results are (de)serialised with
-the method's own type hints, so the wire format is the core pydantic models. Only the
-methods an agent's runtime needs are exposed, each with a check that a token bound to an
-agent touches that agent only; everything server-side (kill criteria, incidents, audit,
-tokens) stays off this path.
+``POST /api/rpc/{method}`` with ``{"args": {...}}`` calls one method of the runtime port
+(``core.ports.RuntimeStore``) and answers ``{"result": ...}``. The methods are derived
+from that protocol (``store.remote.remote_methods``), so this surface is exactly what an
+agent's process needs and grows only when the port does; each has a check that a token
+bound to an agent touches that agent only (``CHECKS``: a port method without one makes
+the server refuse to start). Everything server-side (stage changes, kill criteria,
+incidents, audit, tokens) stays off this path.
 """
 
 from __future__ import annotations
 
-import inspect
-import typing
 from collections.abc import Callable
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from warden.core.events import Event
 from warden.core.runs import ApprovalRequest, ApprovalStatus, SpecVersion
-from warden.core.store import Store
 from warden.core.tokens import Principal, Role
 from warden.errors import ConfigError, NotFoundError
 from warden.server.deps import ServerContext, context, deny_other_agent, require
 from warden.server.routers.runs import check_events_belong
+from warden.store.remote import remote_methods, rpc_signature
 
 router = APIRouter(tags=["remote sdk"])
 
@@ -35,11 +33,6 @@ Check = Callable[[ServerContext, Principal, dict[str, Any]], str | None]
 
 def _arg(name: str) -> Check:
     return lambda ctx, who, args: str(args[name])
-
-
-def _owner_of_run(ctx: ServerContext, who: Principal, args: dict[str, Any]) -> str | None:
-    detail = ctx.store.get_run(str(args["run_id"]))
-    return detail.run.agent if detail is not None else who.agent
 
 
 def _owner_of_approval(ctx: ServerContext, who: Principal, args: dict[str, Any]) -> str | None:
@@ -74,54 +67,34 @@ def _approval_request(ctx: ServerContext, who: Principal, args: dict[str, Any]) 
     return request.agent
 
 
-def _rollout(ctx: ServerContext, who: Principal, args: dict[str, Any]) -> str | None:
-    return str(args["state"].agent)
-
-
 def _none(ctx: ServerContext, who: Principal, args: dict[str, Any]) -> str | None:
     return None
 
 
-EXPOSED: dict[str, Check] = {
+CHECKS: dict[str, Check] = {
     "apply": _events,
     "save_spec_version": _spec_version,
-    "get_spec_version": _arg("agent"),
-    "list_spec_versions": _arg("agent"),
+    "enroll_version": _spec_version,
     "get_kill_switch": _arg("agent"),
     "get_rollout": _arg("agent"),
-    "save_rollout": _rollout,
-    "list_rollout_transitions": _arg("agent"),
     "current_spec_change": _arg("agent"),
     "find_spec_changes": _none,
     "daily_usage": _arg("agent"),
-    "get_run": _owner_of_run,
     "create_approval": _approval_request,
     "get_approval": _owner_of_approval,
     "decide_approval": _close_only,
     "get_idempotency": _none,
-    "latest_run_for_key": _arg("agent"),
-    "agreement": _arg("agent"),
 }
-"""Store methods the remote SDK may call, with the agent each call touches."""
+"""The agent each runtime-port method touches, checked against an agent-bound token."""
 
+EXPOSED = remote_methods()
+"""The methods served: the runtime port minus what ``RemoteStore`` answers locally."""
 
-@cache
-def signature(method: str) -> tuple[dict[str, TypeAdapter[Any]], TypeAdapter[Any]]:
-    """Type adapters of a ``Store`` method's parameters and return value.
-
-    Raises:
-        NotFoundError: Not a method this endpoint exposes.
-    """
-    if method not in EXPOSED:
-        raise NotFoundError(f"store method {method!r} is not available over the API")
-    fn = getattr(Store, method)
-    hints = typing.get_type_hints(fn)
-    params = {
-        name: TypeAdapter(hints[name])
-        for name in inspect.signature(fn).parameters
-        if name != "self"
-    }
-    return params, TypeAdapter(hints["return"])
+if frozenset(CHECKS) != EXPOSED:  # a new port method needs its ownership check here
+    raise RuntimeError(
+        f"/api/rpc: runtime-port methods without a check {sorted(EXPOSED - set(CHECKS))}, "
+        f"checks for methods not in the port {sorted(set(CHECKS) - EXPOSED)}"
+    )
 
 
 class RpcBody(BaseModel):
@@ -144,8 +117,8 @@ def call(
     ctx: ServerContext = Depends(context),
     who: Principal = Depends(require(Role.REVIEWER)),
 ) -> RpcResult:
-    """Call one exposed ``Store`` method (reviewer role; an agent token acts on its agent)."""
-    params, returns = signature(method)
+    """Call one runtime-port method (reviewer role; an agent token acts on its agent)."""
+    params, returns = rpc_signature(method)
     unknown = set(body.args) - set(params)
     if unknown:
         raise ConfigError(f"{method}: unknown argument(s) {sorted(unknown)}")
@@ -155,7 +128,7 @@ def call(
         raise ConfigError(
             f"{method}: invalid arguments: {exc.errors(include_url=False)[0]['msg']}"
         ) from None
-    agent = EXPOSED[method](ctx, who, args)
+    agent = CHECKS[method](ctx, who, args)
     if agent is not None:
         deny_other_agent(ctx, request, who, agent)
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from warden.control.fleet import fleet
 from warden.core.incidents import IncidentStatus
 from warden.core.runs import ApprovalStatus
 from warden.core.tokens import Principal, Role
-from warden.runtime.fleet import fleet
 from warden.server.deps import ServerContext, context, require
 
 router = APIRouter(tags=["metrics"])

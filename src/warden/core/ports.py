@@ -1,7 +1,16 @@
-"""The store port: what the runtime, the CLI and the server need from persistence.
+"""The store ports: what enforcement and control need from persistence.
 
-The core and the runtime only see this Protocol. SQL lives in ``warden.store``.
-Every method may raise ``StoreUnavailable`` when the database cannot be reached.
+- ``RuntimeStore``: exactly what an agent's process uses on its hot path (record runs,
+  read the kill switch and the rollout, enroll its spec version, ask for approvals, look
+  up idempotency keys). ``Governor`` takes this port; ``RemoteStore`` implements it over
+  HTTP, and the server's ``/api/rpc`` surface is derived from it, so what an agent's
+  process may call remotely is this port and nothing else.
+- ``ControlStore``: what operators, the CLI, the server and the monitor use besides
+  (stage changes, incidents, pages, drills, audit, scope changes, metrics).
+- ``Store``: both; ``warden.store.SqlStore`` implements it.
+
+Every method may raise ``StoreUnavailable`` when the database cannot be reached. SQL lives
+in ``warden.store``; the core and the runtime only see these Protocols.
 """
 
 from __future__ import annotations
@@ -32,22 +41,95 @@ from warden.core.runs import (
 )
 from warden.core.scope import SpecChange
 
-__all__ = ["Store"]
+__all__ = ["ControlStore", "RuntimeStore", "Store"]
 
 
 @runtime_checkable
-class Store(Protocol):
-    """Durable record of runs and the shared state processes coordinate through."""
+class RuntimeStore(Protocol):
+    """What an agent's process needs from the store on every run (the runtime port)."""
 
-    # -- records (batched) ---------------------------------------------------------------
     def apply(self, events: Sequence[Event]) -> None:
         """Apply a batch of events in one transaction. Idempotent per event."""
         ...
 
-    # -- spec versions ---------------------------------------------------------------------
     def save_spec_version(self, version: SpecVersion) -> SpecVersion:
         """Store a spec version (no-op if that content hash is stored); return the stored one."""
         ...
+
+    def get_kill_switch(self, agent: str) -> KillSwitchState:
+        """The kill switch of ``agent`` (disengaged when never set)."""
+        ...
+
+    def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
+        """Push kill-switch changes from every process (``callback(agent)``); return a stop
+        function, or None when the database cannot push (poll with a short TTL)."""
+        ...
+
+    def get_rollout(self, agent: str) -> RolloutState | None:
+        """The rollout of ``agent``, or None when it has none."""
+        ...
+
+    def enroll_version(
+        self, version: SpecVersion, *, has_plan: bool, at: datetime
+    ) -> RolloutState | None:
+        """Enroll a spec version in its agent's rollout as a process opens with it: a first
+        version with a plan starts in ``shadow``; a new version restarts the gate of the
+        current stage (``core.rollout.enrollment``). Never changes the stage. Returns the
+        state, or None when the agent has no plan and no rollout."""
+        ...
+
+    def current_spec_change(self, agent: str) -> SpecChange | None:
+        """The applied change in force for ``agent``, or None."""
+        ...
+
+    def find_spec_changes(self, ref: str) -> list[SpecChange]:
+        """Changes whose id is ``ref`` or whose new content hash starts with ``ref``."""
+        ...
+
+    def daily_usage(self, agent: str, since: datetime) -> tuple[int, float]:
+        """``(runs started, model cost USD)`` of ``agent`` since ``since``."""
+        ...
+
+    def mark_interrupted(self, stale_before: datetime, at: datetime) -> list[str]:
+        """End as ``interrupted`` every running run whose heartbeat is older than
+        ``stale_before``; return their ids."""
+        ...
+
+    def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
+        """Store a new pending approval request (synchronous write)."""
+        ...
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """One approval request, or None."""
+        ...
+
+    def decide_approval(
+        self,
+        approval_id: str,
+        *,
+        status: ApprovalStatus,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> ApprovalRequest:
+        """Decide a pending request. Raises ``NotFoundError``; ``RunStateError`` if decided."""
+        ...
+
+    def get_idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The recorded result of a write applied under ``key``, or None."""
+        ...
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the database cannot be reached."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class ControlStore(Protocol):
+    """What operators and the control plane need besides the runtime port."""
 
     def list_spec_versions(self, agent: str | None = None) -> list[SpecVersion]:
         """Stored spec versions, newest first (of one agent, or of all)."""
@@ -55,11 +137,6 @@ class Store(Protocol):
 
     def get_spec_version(self, agent: str, content_hash: str) -> SpecVersion | None:
         """The spec version of ``agent`` with ``content_hash``, or None."""
-        ...
-
-    # -- kill switch -----------------------------------------------------------------------
-    def get_kill_switch(self, agent: str) -> KillSwitchState:
-        """The kill switch of ``agent`` (disengaged when never set)."""
         ...
 
     def set_kill_switch(
@@ -85,12 +162,6 @@ class Store(Protocol):
         """Approve the pending release (a different person) and release. ``RunStateError`` if not."""
         ...
 
-    def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
-        """Push kill-switch changes from every process (``callback(agent)``); return a stop
-        function, or None when the database cannot push (poll with a short TTL)."""
-        ...
-
-    # -- runs ------------------------------------------------------------------------------
     def get_run(self, run_id: str) -> RunDetail | None:
         """A run with its tool calls, model calls, approvals and handoffs, or None."""
         ...
@@ -99,52 +170,12 @@ class Store(Protocol):
         """Runs matching ``where``, newest first."""
         ...
 
-    def daily_usage(self, agent: str, since: datetime) -> tuple[int, float]:
-        """``(runs started, model cost USD)`` of ``agent`` since ``since``."""
-        ...
-
-    def mark_interrupted(self, stale_before: datetime, at: datetime) -> list[str]:
-        """End as ``interrupted`` every running run whose heartbeat is older than
-        ``stale_before``; return their ids."""
-        ...
-
-    # -- approvals -------------------------------------------------------------------------
-    def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
-        """Store a new pending approval request (synchronous write)."""
-        ...
-
-    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
-        """One approval request, or None."""
-        ...
-
     def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first, optionally by status."""
         ...
 
-    def decide_approval(
-        self,
-        approval_id: str,
-        *,
-        status: ApprovalStatus,
-        actor: str,
-        reason: str,
-        at: datetime,
-    ) -> ApprovalRequest:
-        """Decide a pending request. Raises ``NotFoundError``; ``RunStateError`` if decided."""
-        ...
-
-    # -- handoffs and idempotency ----------------------------------------------------------
     def list_handoffs(self, queue: str | None = None) -> list[Handoff]:
         """Handoff packets, newest first, optionally for one queue."""
-        ...
-
-    def get_idempotency(self, key: str) -> IdempotencyRecord | None:
-        """The recorded result of a write applied under ``key``, or None."""
-        ...
-
-    # -- rollout ---------------------------------------------------------------------------
-    def get_rollout(self, agent: str) -> RolloutState | None:
-        """The rollout of ``agent``, or None when it has none."""
         ...
 
     def save_rollout(
@@ -167,7 +198,6 @@ class Store(Protocol):
         """Every change of ``agent``'s rollout, oldest first."""
         ...
 
-    # -- shadow outcomes -------------------------------------------------------------------
     def latest_run_for_key(
         self, agent: str, routing_key: str, mode: RunMode | None = None
     ) -> RunRecord | None:
@@ -193,7 +223,6 @@ class Store(Protocol):
         """Agreement per spec version, of runs of ``mode`` started since ``since``."""
         ...
 
-    # -- incidents, pages, drills, metrics -------------------------------------------------
     def open_incident(self, incident: Incident) -> tuple[Incident, bool]:
         """Open ``incident`` unless one with its ``dedup_key`` is unresolved; return the
         incident and whether it is new (audited)."""
@@ -263,7 +292,6 @@ class Store(Protocol):
         """Per-run numbers for metrics, of runs of ``agent`` that ended since ``since``."""
         ...
 
-    # -- scope changes ---------------------------------------------------------------------
     def record_spec_change(self, change: SpecChange) -> SpecChange:
         """Store an apply (superseding the agent's pending change), audited."""
         ...
@@ -275,19 +303,10 @@ class Store(Protocol):
         or ``RunStateError``."""
         ...
 
-    def current_spec_change(self, agent: str) -> SpecChange | None:
-        """The applied change in force for ``agent``, or None."""
-        ...
-
     def list_spec_changes(self, agent: str | None = None) -> list[SpecChange]:
         """Spec changes, oldest first."""
         ...
 
-    def find_spec_changes(self, ref: str) -> list[SpecChange]:
-        """Changes whose id is ``ref`` or whose new content hash starts with ``ref``."""
-        ...
-
-    # -- audit log -------------------------------------------------------------------------
     def append_audit(self, draft: AuditDraft) -> AuditEntry:
         """Append one entry (acts whose state lives outside the store; the store's own
         state changes append theirs in the same transaction)."""
@@ -307,10 +326,7 @@ class Store(Protocol):
         """Check the whole chain; name the first entry altered or removed."""
         ...
 
-    def ping(self) -> None:
-        """Raise ``StoreUnavailable`` if the database cannot be reached."""
-        ...
 
-    def close(self) -> None:
-        """Release connections."""
-        ...
+@runtime_checkable
+class Store(RuntimeStore, ControlStore, Protocol):
+    """The whole store: the runtime port and the control port (``SqlStore``)."""

@@ -22,8 +22,10 @@ from tenacity import (
     wait_random,
 )
 
+from warden.core.clock import Clock
 from warden.errors import RunError, ToolExecutionError, WardenError
-from warden.runtime.interceptors import CallContext, Proceed
+from warden.runtime.chain.interceptor import CallContext, Proceed
+from warden.runtime.killswitch import KillSwitch
 
 __all__ = ["INITIAL_WAIT_S", "MAX_WAIT_S", "Retry"]
 
@@ -46,7 +48,15 @@ class Retry:
 
     The first attempt runs directly (no tenacity machinery on the hot path); only a
     retryable failure hands the remaining attempts to tenacity.
+
+    Args:
+        kill_switch: Checked fresh before every retry.
+        clock: Waits between attempts (injected: tests and replays do not sleep).
     """
+
+    def __init__(self, kill_switch: KillSwitch, clock: Clock) -> None:
+        self.kill_switch = kill_switch
+        self.clock = clock
 
     def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
         """Run ``proceed`` up to ``max_attempts`` times; raise ``ToolExecutionError`` at the end."""
@@ -57,12 +67,12 @@ class Retry:
         except Exception as exc:
             if attempts == 1 or not _retryable(exc):
                 _raise_as_tool_error(ctx, exc)
-        clock = ctx.run.governor.clock
-        ctx.run.kill_switch.check(fresh=True)
+        clock = self.clock
+        self.kill_switch.check(fresh=True)
         clock.sleep(INITIAL_WAIT_S + random.uniform(0, INITIAL_WAIT_S))
 
         def before_sleep(state: RetryCallState) -> None:
-            ctx.run.kill_switch.check(fresh=True)
+            self.kill_switch.check(fresh=True)
 
         retrying = Retrying(
             stop=stop_after_attempt(attempts - 1),

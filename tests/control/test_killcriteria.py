@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from tests.pages_server import page_sink
+from warden.control.killcriteria import CriteriaWatch
+from warden.control.paging import escalate_unacknowledged
 from warden.core.incidents import IncidentStatus
 from warden.core.rollout import Stage
 from warden.core.runs import RunMode, RunStatus
 from warden.errors import KillSwitchEngaged
 from warden.integrations.pagers import HttpPager
-from warden.runtime.killcriteria import CriteriaWatch
-from warden.runtime.paging import escalate_unacknowledged
 from warden.testing import FlakyLedger
 
 TOOLS: dict[str, Any] = {

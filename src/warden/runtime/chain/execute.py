@@ -7,7 +7,7 @@ from typing import Any
 
 from warden.core.runs import ToolCallStatus
 from warden.errors import ToolRegistrationError, ToolTimeoutError
-from warden.runtime.interceptors import CallContext
+from warden.runtime.chain.interceptor import CallContext
 
 __all__ = ["execute_tool"]
 

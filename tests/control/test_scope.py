@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_spec
+from warden.control.rollout import change_stage
+from warden.control.scope import apply_spec, approve_spec
 from warden.core.rollout import RolloutAction, Stage
 from warden.core.runs import RunMode
 from warden.core.scope import ChangeKind, ChangeStatus
 from warden.errors import ConfigError, ControlError, NotFoundError
-from warden.runtime.rollout import change_stage
-from warden.runtime.scope import apply_spec, approve_spec
 
 TOOLS: dict[str, Any] = {"route": {"access": "write", "arguments": {"queue": {"enum": ["a", "b"]}}}}
 WIDER: dict[str, Any] = {

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from warden.control.gates import evaluate_gate, gate_check, readiness_facts
+from warden.control.rollout import change_stage
 from warden.core.incidents import Incident
 from warden.core.readiness import ReadinessFacts
 from warden.core.rollout import RolloutAction, Stage
 from warden.errors import GateNotPassed
-from warden.runtime.gates import evaluate_gate, gate_check, readiness_facts
-from warden.runtime.rollout import change_stage
 
 TOOLS: dict[str, Any] = {
     "route_ticket": {

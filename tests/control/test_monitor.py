@@ -6,11 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from tests.pages_server import page_sink
+from warden.control import gates
+from warden.control.monitor import monitor_once
 from warden.core.readiness import ReadinessFacts
 from warden.core.rollout import Stage
 from warden.integrations.pagers import HttpPager
-from warden.runtime import gates
-from warden.runtime.monitor import monitor_once
 
 TOOLS: dict[str, Any] = {
     "route_ticket": {"access": "write", "arguments": {"queue": {"max_length": 20}}}

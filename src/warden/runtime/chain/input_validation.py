@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from warden.core.calls import CallInput
 from warden.core.runs import ToolCallStatus
-from warden.runtime.interceptors import CallContext, Proceed
+from warden.runtime.chain.interceptor import CallContext, Proceed
 
 __all__ = ["InputValidation"]
 

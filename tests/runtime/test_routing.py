@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from warden import KillSwitchEngaged, Proposal, RunMode, RunStatus
+from warden.control.rollout import change_stage
 from warden.core.rollout import RolloutAction, Stage
 from warden.core.traffic import in_slice
 from warden.errors import RunRerouted
-from warden.runtime.rollout import change_stage
 from warden.testing import SwitchableStore
 
 TOOLS: dict[str, Any] = {

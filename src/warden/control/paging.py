@@ -12,8 +12,8 @@ from datetime import timedelta
 from warden.core.clock import Clock
 from warden.core.incidents import Incident, IncidentStatus, PageDelivery
 from warden.core.paging import Page, Pager
+from warden.core.ports import Store
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
 
 __all__ = ["escalate_unacknowledged", "page_incident", "send_test_page"]
 

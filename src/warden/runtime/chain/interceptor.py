@@ -1,8 +1,10 @@
-"""The interceptor chain every tool call goes through.
+"""The interceptor chain every tool call goes through: its context, its links, its assembly.
 
 An interceptor is a callable ``(ctx, proceed) -> result``: it may look at or change the
 call context, call ``proceed(ctx)`` to go on down the chain, or raise to stop the call
-there. The chain is built once per governor, outermost first::
+there. Each interceptor is built once per governor with the collaborators it needs (kill
+switch, recorder, store, clock); the ``CallContext`` carries only the call and the state
+of the run making it (``RunView``). The chain, outermost first::
 
     tracing? → kill switch → budget → input validation → policy (+ approval, shadow)
       → write-ahead (fail closed) → idempotency → retry → timeout → the tool itself
@@ -12,18 +14,42 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from warden.core.calls import CallInput
 from warden.core.decisions import Decision
-from warden.core.runs import ToolCallStatus
-from warden.core.spec import ToolSpec
+from warden.core.runs import IdempotencyRecord, RunMode, ToolCallStatus
+from warden.core.spec import AgentSpec, RunBudget, ToolSpec
+from warden.policy.session import PolicySession
+from warden.runtime.budget import Usage
 from warden.runtime.tools import GovernedTool
 
-if TYPE_CHECKING:
-    from warden.runtime.run import Run
+__all__ = ["CallContext", "Interceptor", "Proceed", "RunView", "build_chain"]
 
-__all__ = ["CallContext", "Interceptor", "Proceed", "build_chain"]
+
+class RunView(Protocol):
+    """What an interceptor sees of the run making a call: its own state, nothing shared.
+
+    ``warden.runtime.run.Run`` is the implementation; tests of one interceptor pass a
+    small fake.
+    """
+
+    id: str
+    spec: AgentSpec
+    mode: RunMode
+    usage: Usage
+    limits: RunBudget
+    policy: PolicySession
+    applied_writes: dict[str, IdempotencyRecord]
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the run started."""
+        ...
+
+    def emit_progress(self, ctx: CallContext, *, waiting: bool) -> None:
+        """Record the call still in progress (e.g. waiting for a person)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -43,7 +69,7 @@ class CallContext:
         result_json: The result as JSON-able data, for the record.
     """
 
-    run: Run
+    run: RunView
     call: CallInput
     spec_tool: ToolSpec | None
     tool: GovernedTool | None

@@ -12,21 +12,31 @@ from __future__ import annotations
 from warden.core.decisions import Decision, Verdict
 from warden.core.runs import RunMode, ToolCallStatus
 from warden.errors import PolicyDenied
-from warden.runtime.approvals import wait_for_approval
-from warden.runtime.interceptors import CallContext, Proceed
+from warden.runtime.chain.approval_wait import ApprovalWait
+from warden.runtime.chain.interceptor import CallContext, Proceed
+from warden.runtime.ratelimit import RateWindow
 from warden.runtime.shadow import Proposal
 
 __all__ = ["PolicyGate"]
 
 
 class PolicyGate:
-    """Interceptor: the policy decision for every call."""
+    """Interceptor: the policy decision for every call.
+
+    Args:
+        rate_window: Per-minute call counts of this agent in this process (``rate_limit``).
+        approvals: Waits for a person when the decision is ``require_approval``.
+    """
+
+    def __init__(self, rate_window: RateWindow, approvals: ApprovalWait) -> None:
+        self.rate_window = rate_window
+        self.approvals = approvals
 
     def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
         """Decide the call and act on the verdict."""
         run = ctx.run
         session = run.policy
-        window = run.governor.rate_window
+        window = self.rate_window
         try:
             decision = ctx.decision = session.decide(
                 ctx.call, agent_calls_last_minute=window.counts(ctx.call.tool)
@@ -44,7 +54,7 @@ class PolicyGate:
                 ctx.result_json = proposal.model_dump(mode="json")
                 return proposal
             if decision.verdict is Verdict.REQUIRE_APPROVAL:
-                wait_for_approval(ctx)
+                self.approvals(ctx)
                 again = session.decide(
                     ctx.call, agent_calls_last_minute=window.counts(ctx.call.tool)
                 )

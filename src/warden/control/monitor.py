@@ -12,15 +12,15 @@ import logging
 
 from pydantic import BaseModel, ConfigDict
 
+from warden.control.gates import gate_check, spec_of
+from warden.control.killcriteria import check_kill_criteria
+from warden.control.paging import escalate_unacknowledged
+from warden.control.rollout import change_stage
 from warden.core.clock import Clock
 from warden.core.paging import Pager
+from warden.core.ports import Store
 from warden.core.rollout import RolloutAction, Stage
-from warden.core.store import Store
 from warden.errors import ControlError, NotFoundError
-from warden.runtime.gates import gate_check, spec_of
-from warden.runtime.killcriteria import check_kill_criteria
-from warden.runtime.paging import escalate_unacknowledged
-from warden.runtime.rollout import change_stage
 
 __all__ = ["MonitorEvent", "monitor_once"]
 

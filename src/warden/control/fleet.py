@@ -15,15 +15,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warden.control.gates import readiness
 from warden.core.clock import Clock
 from warden.core.incidents import Incident, IncidentStatus
 from warden.core.metrics import measure
+from warden.core.ports import Store
 from warden.core.readiness import ReadinessReport
 from warden.core.rollout import RolloutState, Stage
 from warden.core.runs import KillSwitchState
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
-from warden.runtime.gates import readiness
 
 __all__ = ["AgentSummary", "DailyPoint", "agent_summary", "daily_series", "fleet", "latest_spec"]
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from warden.core.clock import Clock
 from warden.core.gates import GateResult, canary_gate, shadow_gate
+from warden.core.ports import Store
 from warden.core.readiness import ReadinessFacts, ReadinessReport, review
 from warden.core.rollout import RolloutState, Stage
 from warden.core.runs import RunMode
 from warden.core.slo import evaluate_slo
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
 from warden.errors import GateNotPassed, NotFoundError
 
 __all__ = ["evaluate_gate", "gate_check", "readiness", "readiness_facts", "spec_of"]

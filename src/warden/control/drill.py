@@ -18,13 +18,13 @@ import uuid
 
 from warden.core.clock import Clock
 from warden.core.incidents import Drill
+from warden.core.ports import Store
 from warden.core.rollout import Route
 from warden.core.runs import RunMode
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
 from warden.errors import ControlError
 from warden.runtime.killswitch import KillSwitch
-from warden.runtime.rollout import Router
+from warden.runtime.routing import Router
 
 __all__ = ["kill_switch_drill"]
 

@@ -19,17 +19,17 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from warden.control.paging import page_incident
+from warden.control.rollout import change_stage
 from warden.core.clock import Clock
 from warden.core.decisions import RuleMode
 from warden.core.incidents import Incident
 from warden.core.killcriteria import CriterionResult, CriterionStatus, evaluate_criterion
 from warden.core.paging import Pager
+from warden.core.ports import Store
 from warden.core.rollout import RolloutAction, Stage
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
 from warden.errors import ControlError, WardenError
-from warden.runtime.paging import page_incident
-from warden.runtime.rollout import change_stage
 
 __all__ = ["CriteriaWatch", "check_kill_criteria"]
 

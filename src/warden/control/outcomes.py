@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from warden.control.gates import spec_of
 from warden.core.agreement import Outcome, agent_actions, agrees, normalise_actions
 from warden.core.clock import Clock
+from warden.core.ports import Store
 from warden.core.runs import RunMode
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
 from warden.errors import ConfigError, NotFoundError
-from warden.runtime.gates import spec_of
 
 __all__ = ["record_outcome"]
 

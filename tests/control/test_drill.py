@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from warden.control.drill import kill_switch_drill
+from warden.control.gates import readiness_facts
 from warden.core.clock import SystemClock
 from warden.errors import ControlError
-from warden.runtime.drill import kill_switch_drill
-from warden.runtime.gates import readiness_facts
 
 TOOLS = {"route": {"access": "write", "arguments": {"queue": {"max_length": 9}}}}
 

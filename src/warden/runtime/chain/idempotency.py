@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 
+from warden.core.clock import Clock
 from warden.core.events import IdempotencyRecorded
+from warden.core.ports import RuntimeStore
 from warden.core.runs import IdempotencyRecord, ToolCallStatus
-from warden.runtime.interceptors import CallContext, Proceed
+from warden.runtime.chain.interceptor import CallContext, Proceed
+from warden.runtime.recorder import Recorder
 
 __all__ = ["Idempotency", "idempotency_key"]
 
@@ -26,7 +29,18 @@ def idempotency_key(agent: str, run_id: str, args_hash: str) -> str:
 
 
 class Idempotency:
-    """Interceptor: derive the key for idempotent and side-effecting tools; reuse results."""
+    """Interceptor: derive the key for idempotent and side-effecting tools; reuse results.
+
+    Args:
+        store: Where applied writes are looked up by key (across processes and restarts).
+        recorder: Records each applied write under its key.
+        clock: Time of the record.
+    """
+
+    def __init__(self, store: RuntimeStore, recorder: Recorder, clock: Clock) -> None:
+        self.store = store
+        self.recorder = recorder
+        self.clock = clock
 
     def __call__(self, ctx: CallContext, proceed: Proceed) -> object:
         """Return the stored result of an applied write, or run it and store the result."""
@@ -37,7 +51,7 @@ class Idempotency:
         key = ctx.idempotency_key = ctx.idempotency_key or idempotency_key(
             run.spec.name, run.id, ctx.call.args_hash
         )
-        seen = run.governor.store.get_idempotency(key) if spec_tool.has_side_effects else None
+        seen = self.store.get_idempotency(key) if spec_tool.has_side_effects else None
         if seen is None:
             seen = run.applied_writes.get(key)
         if seen is not None:
@@ -52,8 +66,8 @@ class Idempotency:
                 tool=ctx.call.tool,
                 args_hash=ctx.call.args_hash,
                 result=ctx.result_json,
-                created_at=run.governor.clock.now(),
+                created_at=self.clock.now(),
             )
             run.applied_writes[key] = record
-            run.governor.recorder.emit(IdempotencyRecorded(record=record))
+            self.recorder.emit(IdempotencyRecorded(record=record))
         return result

@@ -1,4 +1,4 @@
-"""Apply and approve spec versions; decide whether a version may run.
+"""Apply and approve spec versions (scope changes) against the version in force.
 
 ``apply_spec`` stores the version and classifies it against the version in force
 (``core.scope``). A contraction or a neutral change is in force at once; an expansion is
@@ -9,7 +9,8 @@ When a version comes into force, the gate of the current rollout stage starts ag
 
 Once an agent has a version in force, only that version runs: a governor opened with a
 pending version, a version never applied, or an older one routes every run to the
-fallback (``version_standing``), so a contraction takes effect at once everywhere.
+fallback (``runtime.routing.version_standing``), so a contraction takes effect at once
+everywhere.
 """
 
 from __future__ import annotations
@@ -17,28 +18,24 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from warden.control.gates import spec_of
 from warden.core.clock import Clock
+from warden.core.ports import Store
 from warden.core.rollout import RolloutAction, Stage
 from warden.core.runs import SpecVersion
 from warden.core.scope import ChangeKind, ChangeStatus, SpecChange, classify, overall
 from warden.core.spec import AgentSpec
-from warden.core.store import Store
 from warden.errors import ConfigError, ControlError, NotFoundError
-from warden.runtime.gates import spec_of
-from warden.runtime.rollout import ensure_rollout
 
-__all__ = ["apply_spec", "approve_spec", "version_standing"]
+__all__ = ["apply_spec", "approve_spec"]
 
 
-def _save(store: Store, spec: AgentSpec, spec_hash: str, clock: Clock) -> None:
-    store.save_spec_version(
-        SpecVersion(
-            agent=spec.name,
-            content_hash=spec_hash,
-            version=spec.metadata.version,
-            spec=spec.model_dump(mode="json", by_alias=True),
-            created_at=clock.now(),
-        )
+def _enroll(store: Store, spec: AgentSpec, spec_hash: str, clock: Clock) -> None:
+    """Put the version in force into the rollout (restarts the current stage's gate)."""
+    store.enroll_version(
+        SpecVersion.of(spec, clock.now(), spec_hash),
+        has_plan=spec.spec.rollout is not None,
+        at=clock.now(),
     )
 
 
@@ -85,7 +82,7 @@ def apply_spec(
     current = store.current_spec_change(spec.name)
     if current is not None and current.to_hash == spec_hash:
         return current
-    _save(store, spec, spec_hash, clock)
+    store.save_spec_version(SpecVersion.of(spec, clock.now(), spec_hash))
     if current is None:
         kind, items = ChangeKind.INITIAL, []
     else:
@@ -115,7 +112,7 @@ def apply_spec(
     )
     store.record_spec_change(change)
     if change.status is ChangeStatus.APPLIED:
-        ensure_rollout(store, spec, spec_hash, clock)
+        _enroll(store, spec, spec_hash, clock)
     return change
 
 
@@ -152,25 +149,5 @@ def approve_spec(
             "must approve an expansion"
         )
     approved = store.approve_spec_change(change.id, actor=actor, at=clock.now(), reason=reason)
-    ensure_rollout(store, spec_of(store, change.agent, change.to_hash), change.to_hash, clock)
+    _enroll(store, spec_of(store, change.agent, change.to_hash), change.to_hash, clock)
     return approved
-
-
-def version_standing(store: Store, agent: str, spec_hash: str) -> str | None:
-    """None when this spec version may run; else why not, in plain words.
-
-    An agent that never used ``warden spec apply`` runs whatever spec it is given.
-    """
-    current = store.current_spec_change(agent)
-    if current is None or current.to_hash == spec_hash:
-        return None
-    mine = [c for c in store.find_spec_changes(spec_hash) if c.agent == agent]
-    if any(c.status is ChangeStatus.PENDING for c in mine):
-        return (
-            f"spec version {spec_hash[:12]} is an expansion waiting for another owner's "
-            f"approval (warden spec approve {spec_hash[:12]})"
-        )
-    return (
-        f"spec version {spec_hash[:12]} is not the version in force "
-        f"({current.version}, {current.to_hash[:12]})"
-    )
