@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from warden.core.killswitch import KillSwitchState
 from warden.core.rollout import (
     RolloutAction,
     RolloutState,
@@ -14,7 +15,7 @@ from warden.core.rollout import (
     next_stage,
     route,
 )
-from warden.core.runs import KillSwitchState, RunMode
+from warden.core.runs import RunMode
 from warden.core.spec import Rollout
 from warden.core.traffic import in_slice
 from warden.errors import ControlError

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ON_POSTGRES
 from warden.core.clock import SystemClock
-from warden.core.runs import KillSwitchState
+from warden.core.killswitch import KillSwitchState
 from warden.errors import KillSwitchEngaged
 from warden.store import SqlStore
 

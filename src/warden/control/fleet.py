@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from warden.control.gates import readiness
 from warden.core.clock import Clock
 from warden.core.incidents import Incident, IncidentStatus
+from warden.core.killswitch import KillSwitchState
 from warden.core.metrics import measure
 from warden.core.ports import Store
 from warden.core.readiness import ReadinessReport
 from warden.core.rollout import RolloutState, Stage
-from warden.core.runs import KillSwitchState
 from warden.core.spec import AgentSpec
 
 __all__ = ["AgentSummary", "DailyPoint", "agent_summary", "daily_series", "fleet", "latest_spec"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from warden.core.clock import Clock
+from warden.core.killswitch import KillSwitchState, ReleaseRequest
 from warden.core.ports import Store
-from warden.core.runs import KillSwitchState, ReleaseRequest
 
 __all__ = ["UnkillResult", "unkill"]
 

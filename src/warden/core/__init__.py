@@ -1,4 +1,4 @@
-"""Pure models and protocols: the agent spec, calls, decisions, runs, events, the store port.
+"""Pure models and protocols: the agent spec, calls, decisions, runs, events, the store ports.
 
 No I/O here beyond reading a spec file; no database driver is ever imported.
 """
@@ -6,12 +6,12 @@ No I/O here beyond reading a spec file; no database driver is ever imported.
 from warden.core.calls import CallInput, RunState, arguments_hash, canonical_json
 from warden.core.clock import Clock, FakeClock, SystemClock
 from warden.core.decisions import RULES, Decision, RuleHit, RuleMode, Verdict
-from warden.core.ports import Store
+from warden.core.killswitch import KillSwitchState
+from warden.core.ports import ControlStore, RuntimeStore, Store
 from warden.core.runs import (
     ApprovalRequest,
     ApprovalStatus,
     Handoff,
-    KillSwitchState,
     ModelCallRecord,
     RunDetail,
     RunFilter,
@@ -32,6 +32,7 @@ __all__ = [
     "ApprovalStatus",
     "CallInput",
     "Clock",
+    "ControlStore",
     "Decision",
     "FakeClock",
     "Handoff",
@@ -45,6 +46,7 @@ __all__ = [
     "RunRecord",
     "RunState",
     "RunStatus",
+    "RuntimeStore",
     "Store",
     "SystemClock",
     "ToolCallRecord",

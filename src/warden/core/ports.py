@@ -24,6 +24,7 @@ from warden.core.audit import AuditDraft, AuditEntry, AuditHead, ChainCheck
 from warden.core.evals import EvalResult
 from warden.core.events import Event
 from warden.core.incidents import Drill, Incident, IncidentStatus, PageDelivery
+from warden.core.killswitch import KillSwitchState, ReleaseRequest
 from warden.core.metrics import RunSample
 from warden.core.rollout import RolloutState, RolloutTransition
 from warden.core.runs import (
@@ -31,8 +32,6 @@ from warden.core.runs import (
     ApprovalStatus,
     Handoff,
     IdempotencyRecord,
-    KillSwitchState,
-    ReleaseRequest,
     RunDetail,
     RunFilter,
     RunMode,

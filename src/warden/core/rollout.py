@@ -22,7 +22,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from warden.core.runs import KillSwitchState, RunMode
+from warden.core.killswitch import KillSwitchState
+from warden.core.runs import RunMode
 from warden.core.spec import Rollout
 from warden.core.traffic import in_slice
 from warden.errors import ControlError

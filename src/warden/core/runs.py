@@ -21,9 +21,7 @@ __all__ = [
     "ApprovalStatus",
     "Handoff",
     "IdempotencyRecord",
-    "KillSwitchState",
     "ModelCallRecord",
-    "ReleaseRequest",
     "RunDetail",
     "RunFilter",
     "RunMode",
@@ -217,25 +215,6 @@ class ApprovalRequest(_Record):
     decided_at: datetime | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
-
-
-class KillSwitchState(_Record):
-    """The kill switch of one agent."""
-
-    agent: str
-    engaged: bool = False
-    reason: str | None = None
-    actor: str | None = None
-    changed_at: datetime | None = None
-
-
-class ReleaseRequest(_Record):
-    """Someone asked to turn an agent back on; a different person must approve."""
-
-    agent: str
-    requested_by: str
-    reason: str
-    requested_at: datetime
 
 
 class SpecVersion(_Record):

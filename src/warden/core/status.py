@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from warden.core.agreement import AgreementRate
 from warden.core.gates import GateResult
+from warden.core.killswitch import KillSwitchState
 from warden.core.rollout import RolloutTransition, Stage
-from warden.core.runs import KillSwitchState
 
 __all__ = ["RolloutStatus"]
 

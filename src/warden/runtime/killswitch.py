@@ -21,8 +21,8 @@ import threading
 from collections.abc import Callable
 
 from warden.core.clock import Clock
+from warden.core.killswitch import KillSwitchState
 from warden.core.ports import RuntimeStore
-from warden.core.runs import KillSwitchState
 from warden.errors import KillSwitchEngaged, StoreUnavailable
 
 __all__ = ["KillSwitch"]

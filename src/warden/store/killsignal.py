@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from warden.core.runs import KillSwitchState
+from warden.core.killswitch import KillSwitchState
 
 __all__ = ["KillSignal", "KillSignals", "effective_state", "live_signals"]
 

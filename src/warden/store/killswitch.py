@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warden.core.audit import AuditDraft
-from warden.core.runs import KillSwitchState, ReleaseRequest
+from warden.core.killswitch import KillSwitchState, ReleaseRequest
 from warden.errors import ConfigError, RunStateError, StoreUnavailable
 from warden.store import tables as t
 from warden.store.audit import AuditWriter

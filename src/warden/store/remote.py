@@ -26,13 +26,13 @@ import httpx
 from pydantic import TypeAdapter
 
 from warden.core.events import Event
+from warden.core.killswitch import KillSwitchState
 from warden.core.ports import RuntimeStore
 from warden.core.rollout import RolloutState
 from warden.core.runs import (
     ApprovalRequest,
     ApprovalStatus,
     IdempotencyRecord,
-    KillSwitchState,
     SpecVersion,
 )
 from warden.core.scope import SpecChange

@@ -16,8 +16,9 @@ from warden.control.rollout import change_stage, rollout_status
 from warden.control.scope import approve_spec
 from warden.core.agreement import Outcome
 from warden.core.incidents import Incident, IncidentStatus
+from warden.core.killswitch import KillSwitchState
 from warden.core.rollout import RolloutAction, RolloutState
-from warden.core.runs import ApprovalRequest, ApprovalStatus, Handoff, KillSwitchState
+from warden.core.runs import ApprovalRequest, ApprovalStatus, Handoff
 from warden.core.scope import SpecChange
 from warden.core.status import RolloutStatus
 from warden.core.tokens import Principal, Role
