@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from warden.backtest import Backtest, RecordedRun, load_runs, load_store_runs, replay, summarise
-from warden.backtest.metrics import AttackMetrics
+from warden.backtest.report import AttackMetrics
 from warden.backtest.replay import ReplayedRun
 from warden.cli.shared import exit_on_spec_error
 from warden.core.clock import SystemClock

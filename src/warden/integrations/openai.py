@@ -1,7 +1,7 @@
 """Govern calls made with the official OpenAI Python SDK (``openai`` v1+, Chat Completions).
 
 Wrap the client once per run; every call is checked against the run before it is sent,
-timed on the governor's clock and recorded with ``run.record_model_call`` (tokens, cost
+timed on the run's (injected) clock and recorded with ``run.record_model_call`` (tokens, cost
 from the price table, latency), so the spec's budgets apply to it::
 
     from warden.integrations.openai import GovernedOpenAI
@@ -259,7 +259,7 @@ class GovernedOpenAI:
         run = self.run
         # Fail closed before money is spent; record_model_call checks again afterwards.
         run.check_before_model_call()
-        clock = run.governor.clock
+        clock = run.clock
         t0 = clock.monotonic()
         try:
             completion = self.client.chat.completions.create(
