@@ -7,9 +7,15 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from warden.core.ports import Store
+from warden.core.events import Event
+from warden.core.killswitch import KillSwitchState
+from warden.core.ports import RuntimeStore
+from warden.core.rollout import RolloutState
+from warden.core.runs import ApprovalRequest, ApprovalStatus, IdempotencyRecord, SpecVersion
+from warden.core.scope import SpecChange
 from warden.errors import StoreUnavailable
 
 __all__ = ["FakeModel", "FlakyLedger", "SwitchableStore", "TransientToolError"]
@@ -68,27 +74,100 @@ class FlakyLedger:
 
 
 class SwitchableStore:
-    """Wrap a store so a test can make it unreachable: ``store.down = True``.
+    """Wrap a store's runtime port so a test can make it unreachable: ``store.down = True``.
 
     While down, every method raises ``StoreUnavailable`` (as an unreachable database
-    would). Everything else is delegated to the wrapped store.
+    would), except ``close``. Otherwise each call goes to the wrapped store. It implements
+    ``core.ports.RuntimeStore``, which is all a governor needs.
+
+    Args:
+        inner: The store to wrap (a ``SqlStore`` in most tests).
     """
 
-    def __init__(self, inner: Store) -> None:
+    def __init__(self, inner: RuntimeStore) -> None:
         self.inner = inner
         self.down = False
 
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.inner, name)
-        if not callable(target) or name == "close":
-            return target
+    def _up(self) -> RuntimeStore:
+        if self.down:
+            raise StoreUnavailable("store switched off by the test")
+        return self.inner
 
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            if self.down:
-                raise StoreUnavailable("store switched off by the test")
-            return target(*args, **kwargs)
+    def apply(self, events: Sequence[Event]) -> None:
+        """See ``RuntimeStore.apply``."""
+        self._up().apply(events)
 
-        return guarded
+    def save_spec_version(self, version: SpecVersion) -> SpecVersion:
+        """See ``RuntimeStore.save_spec_version``."""
+        return self._up().save_spec_version(version)
+
+    def get_kill_switch(self, agent: str) -> KillSwitchState:
+        """See ``RuntimeStore.get_kill_switch``."""
+        return self._up().get_kill_switch(agent)
+
+    def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
+        """See ``RuntimeStore.watch_kill_switches``."""
+        return self._up().watch_kill_switches(callback)
+
+    def get_rollout(self, agent: str) -> RolloutState | None:
+        """See ``RuntimeStore.get_rollout``."""
+        return self._up().get_rollout(agent)
+
+    def enroll_version(
+        self, version: SpecVersion, *, has_plan: bool, at: datetime
+    ) -> RolloutState | None:
+        """See ``RuntimeStore.enroll_version``."""
+        return self._up().enroll_version(version, has_plan=has_plan, at=at)
+
+    def current_spec_change(self, agent: str) -> SpecChange | None:
+        """See ``RuntimeStore.current_spec_change``."""
+        return self._up().current_spec_change(agent)
+
+    def find_spec_changes(self, ref: str) -> list[SpecChange]:
+        """See ``RuntimeStore.find_spec_changes``."""
+        return self._up().find_spec_changes(ref)
+
+    def daily_usage(self, agent: str, since: datetime) -> tuple[int, float]:
+        """See ``RuntimeStore.daily_usage``."""
+        return self._up().daily_usage(agent, since)
+
+    def mark_interrupted(self, stale_before: datetime, at: datetime) -> list[str]:
+        """See ``RuntimeStore.mark_interrupted``."""
+        return self._up().mark_interrupted(stale_before, at)
+
+    def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
+        """See ``RuntimeStore.create_approval``."""
+        return self._up().create_approval(request)
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """See ``RuntimeStore.get_approval``."""
+        return self._up().get_approval(approval_id)
+
+    def decide_approval(
+        self,
+        approval_id: str,
+        *,
+        status: ApprovalStatus,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> ApprovalRequest:
+        """See ``RuntimeStore.decide_approval``."""
+        return self._up().decide_approval(
+            approval_id, status=status, actor=actor, reason=reason, at=at
+        )
+
+    def get_idempotency(self, key: str) -> IdempotencyRecord | None:
+        """See ``RuntimeStore.get_idempotency``."""
+        return self._up().get_idempotency(key)
+
+    def ping(self) -> None:
+        """See ``RuntimeStore.ping``."""
+        self._up().ping()
+
+    def close(self) -> None:
+        """Close the wrapped store (works while down)."""
+        self.inner.close()
 
 
 @dataclass
