@@ -1,6 +1,11 @@
-"""Persistence: SQLAlchemy 2 + Alembic, SQLite (WAL) by default, PostgreSQL by URL."""
+"""Persistence: SQLAlchemy 2 + Alembic, SQLite (WAL) by default, PostgreSQL by URL.
 
-from warden.store.sql import SqlStore, default_sqlite_url, migrate
+``SqlStore`` (``sql_store``) composes one module per resource (``runs``, ``approvals``,
+``rollout``, ``killswitch``, ...) on the engine and transactions of ``base``; the tables
+are in ``tables`` and the Alembic migrations in ``migrations``.
+"""
+
+from warden.store.sql_store import SqlStore, default_sqlite_url, migrate
 
 __all__ = ["SqlStore", "default_sqlite_url", "migrate", "open_store"]
 

@@ -5,7 +5,7 @@ Two kinds of transaction:
 
 - ``_tx()``: an ordinary transaction (reads, occasional writes); ``_bulk_tx()`` is the
   same for the stream of run-record batches, which on SQLite first passes the write
-  gate (``writegate``).
+  gate (``killswitch.write_gate``).
 - ``_locked_tx()``: a transaction that changes shared state and writes the audit log. It
   takes the database's write lock first (``BEGIN IMMEDIATE`` on SQLite, with the write
   gate closed while it waits; the audit head row ``FOR UPDATE`` on PostgreSQL), so such
@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from warden.errors import ConfigError, StoreConfigError, StoreUnavailable
-from warden.store.writegate import WriteGate
+from warden.store.killswitch.write_gate import WriteGate
 
 __all__ = ["SqlBase", "migrate"]
 

@@ -1,9 +1,9 @@
-"""Incidents, page deliveries and drills in SQL, and the run samples metrics read.
+"""Incidents in SQL: opened once per ``dedup_key``, acknowledged, escalated, resolved.
 
 Opening an incident is deduplicated on ``dedup_key`` among unresolved incidents, inside a
 locked transaction (two processes evaluating the same criterion at once open one
-incident). Opening, acknowledging and escalating an incident, and recording a drill, each
-append an audit entry in the same transaction.
+incident). Opening, acknowledging, escalating and resolving an incident each append an
+audit entry in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warden.core.audit import AuditDraft
-from warden.core.incidents import Drill, Incident, IncidentStatus, PageDelivery
-from warden.core.metrics import RunSample
-from warden.core.runs import RunMode, ToolCallStatus
+from warden.core.incidents import Incident, IncidentStatus
 from warden.errors import NotFoundError, RunStateError
 from warden.store import tables as t
 from warden.store.audit import AuditWriter
@@ -48,9 +46,7 @@ def _brief(i: Incident) -> dict[str, Any]:
 
 
 class IncidentsSql(SqlBase):
-    """Incident, page, drill and run-sample methods of ``SqlStore``."""
-
-    # -- incidents ------------------------------------------------------------------------
+    """Incident methods of ``SqlStore``."""
 
     def open_incident(self, incident: Incident) -> tuple[Incident, bool]:
         """Open ``incident`` unless one with its ``dedup_key`` is unresolved.
@@ -166,134 +162,3 @@ class IncidentsSql(SqlBase):
                 )
             )
         return after
-
-    # -- pages ----------------------------------------------------------------------------
-
-    def record_page(self, page: PageDelivery) -> PageDelivery:
-        """Store one delivery attempt."""
-        with self._tx() as conn:
-            conn.execute(
-                sa.insert(t.pages).values(**page.model_dump(mode="json") | {"at": page.at})
-            )
-        return page
-
-    def list_pages(
-        self, agent: str | None = None, incident_id: str | None = None
-    ) -> list[PageDelivery]:
-        """Page deliveries, oldest first."""
-        q = sa.select(t.pages).order_by(t.pages.c.at, t.pages.c.id)
-        if agent is not None:
-            q = q.where(t.pages.c.agent == agent)
-        if incident_id is not None:
-            q = q.where(t.pages.c.incident_id == incident_id)
-        with self._tx() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [PageDelivery.model_validate(dict(r)) for r in rows]
-
-    # -- drills ---------------------------------------------------------------------------
-
-    def record_drill(self, drill: Drill) -> Drill:
-        """Store a drill and its audit entry."""
-        row = drill.model_dump(mode="json") | {
-            "started_at": drill.started_at,
-            "ended_at": drill.ended_at,
-        }
-        with self._locked_tx() as conn:
-            audit = AuditWriter(conn, self.dialect)
-            conn.execute(sa.insert(t.drills).values(**row))
-            audit.append(
-                AuditDraft(
-                    at=drill.ended_at,
-                    actor=drill.actor,
-                    action="drill.kill_switch",
-                    agent=drill.agent,
-                    subject=drill.id,
-                    reason=drill.detail,
-                    after=drill.model_dump(
-                        mode="json", include={"passed", "propagation_s", "runs", "rerouted"}
-                    ),
-                )
-            )
-        return drill
-
-    def list_drills(self, agent: str) -> list[Drill]:
-        """Drills of ``agent``, newest first."""
-        q = (
-            sa.select(t.drills)
-            .where(t.drills.c.agent == agent)
-            .order_by(t.drills.c.ended_at.desc())
-        )
-        with self._tx() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [Drill.model_validate(dict(r)) for r in rows]
-
-    # -- run samples ----------------------------------------------------------------------
-
-    def run_samples(
-        self,
-        agent: str,
-        *,
-        since: datetime | None = None,
-        spec_hash: str | None = None,
-        mode: RunMode | None = None,
-    ) -> list[RunSample]:
-        """What metrics need from each run of ``agent`` that ended since ``since``.
-
-        Tool calls are aggregated only for the runs in the window (the kill criteria run
-        this after every run: its cost must not grow with the whole history).
-        """
-        r = t.runs
-        where = [r.c.agent == agent, r.c.ended_at.is_not(None)]
-        if since is not None:
-            where.append(r.c.ended_at >= since)
-        if spec_hash is not None:
-            where.append(r.c.spec_hash == spec_hash)
-        if mode is not None:
-            where.append(r.c.mode == mode.value)
-        tc = t.tool_calls
-        calls = (
-            sa.select(
-                tc.c.run_id,
-                sa.func.count().label("n"),
-                sa.func.sum(
-                    sa.case((tc.c.status == ToolCallStatus.DENIED.value, 1), else_=0)
-                ).label("denied"),
-                sa.func.sum(
-                    sa.case((tc.c.status == ToolCallStatus.FAILED.value, 1), else_=0)
-                ).label("failed"),
-            )
-            .where(tc.c.run_id.in_(sa.select(r.c.id).where(*where)))
-            .group_by(tc.c.run_id)
-            .subquery()
-        )
-        q = (
-            sa.select(
-                r.c.id,
-                r.c.status,
-                r.c.mode,
-                r.c.latency_s,
-                r.c.cost_usd,
-                r.c.ended_at,
-                sa.func.coalesce(calls.c.n, 0),
-                sa.func.coalesce(calls.c.denied, 0),
-                sa.func.coalesce(calls.c.failed, 0),
-            )
-            .select_from(r.outerjoin(calls, calls.c.run_id == r.c.id))
-            .where(*where)
-        )
-        with self._tx() as conn:
-            rows = conn.execute(q).all()
-        return [
-            RunSample(
-                run_id=row[0],
-                status=row[1],
-                mode=row[2],
-                latency_s=row[3],
-                cost_usd=row[4] or 0.0,
-                ended_at=row[5],
-                tool_calls=int(row[6]),
-                denied_calls=int(row[7]),
-                failed_calls=int(row[8]),
-            )
-            for row in rows
-        ]

@@ -17,7 +17,7 @@ from warden.core.events import RunRecorded, ToolCallRecorded
 from warden.core.runs import RunRecord, RunStatus, ToolCallRecord, ToolCallStatus
 from warden.store import SqlStore
 from warden.store import base as store_base
-from warden.store.writegate import WriteGate
+from warden.store.killswitch.write_gate import WriteGate
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the write gate is SQLite only")
 

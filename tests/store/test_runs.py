@@ -1,11 +1,10 @@
-"""SqlStore on the database under test: upserts, filters, daily usage, heartbeats, history."""
+"""Runs on the database under test: upserts, filters, daily usage, heartbeats, replays."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from warden.core.events import HandoffCreated, ModelCallRecorded, RunHeartbeat, RunRecorded
 from warden.core.runs import (
@@ -15,11 +14,7 @@ from warden.core.runs import (
     RunMode,
     RunRecord,
     RunStatus,
-    SpecVersion,
 )
-from warden.errors import StoreConfigError
-from warden.store import SqlStore
-from warden.store.tables import kill_switch_events
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -103,31 +98,3 @@ def test_replaying_events_is_idempotent(store) -> None:
     detail = store.get_run("r1")
     assert len(detail.model_calls) == 1
     assert len(detail.handoffs) == 1
-
-
-def test_spec_versions_are_keyed_by_content_hash(store) -> None:
-    v = SpecVersion(agent="a", content_hash="abc", version="1", spec={"x": 1}, created_at=T0)
-    first = store.save_spec_version(v)
-    again = store.save_spec_version(v.model_copy(update={"created_at": T0 + timedelta(days=1)}))
-    assert first == again
-    assert again.created_at == T0
-    assert store.get_spec_version("a", "missing") is None
-
-
-def test_kill_switch_history_keeps_every_real_change(store) -> None:
-    store.set_kill_switch("a", engaged=True, reason="r1", actor="x", at=T0)
-    store.set_kill_switch("a", engaged=True, reason="r2", actor="y", at=T0)  # no change
-    store.set_kill_switch("a", engaged=False, reason="r3", actor="z", at=T0)
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(kill_switch_events.c.reason).order_by(kill_switch_events.c.id)
-        ).all()
-    assert [r.reason for r in rows] == ["r1", "r3"]
-    assert store.get_kill_switch("never-set").engaged is False
-
-
-def test_unsupported_url_is_a_config_error() -> None:
-    with pytest.raises(StoreConfigError):
-        SqlStore("mysql://root@localhost/test")
-    with pytest.raises(StoreConfigError):
-        SqlStore("not a url")

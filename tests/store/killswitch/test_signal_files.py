@@ -17,7 +17,7 @@ from warden.core.clock import FakeClock
 from warden.errors import ConfigError, StoreUnavailable
 from warden.store import SqlStore
 from warden.store import base as store_base
-from warden.store.killsignal import KillSignals
+from warden.store.killswitch.signal_files import KillSignals
 from warden.store.tables import kill_switch_events
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="kill signals are SQLite only")

@@ -1,4 +1,4 @@
-"""Spec changes in SQL: applies, approvals, and which version is in force per agent.
+"""Scope changes in SQL: spec applies, their approval, the version in force per agent.
 
 Recording an apply supersedes the agent's pending (unapproved) change, if any; approving
 is a compare-and-set from ``pending``. Both append their audit entry in the same locked
@@ -20,7 +20,7 @@ from warden.store import tables as t
 from warden.store.audit import AuditWriter
 from warden.store.base import SqlBase
 
-__all__ = ["SpecsSql"]
+__all__ = ["ScopeSql"]
 
 _C = t.spec_changes
 
@@ -65,8 +65,8 @@ def _view(c: SpecChange | None) -> dict[str, Any] | None:
     return c.model_dump(mode="json", include={"to_hash", "version", "kind", "status"})
 
 
-class SpecsSql(SqlBase):
-    """Spec-change methods of ``SqlStore``."""
+class ScopeSql(SqlBase):
+    """Spec-change (scope change) methods of ``SqlStore``."""
 
     def record_spec_change(self, change: SpecChange) -> SpecChange:
         """Store an apply; a pending change of the same agent is superseded (audited)."""

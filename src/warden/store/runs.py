@@ -1,22 +1,22 @@
-"""``SqlStore``: the ``Store`` port on SQLAlchemy 2, for SQLite (WAL) and PostgreSQL.
+"""Runs in SQL: batches of run records, runs, tool calls, daily usage, stalled runs.
 
 Writes of run records arrive in batches (``apply``) and are upserts keyed by ids, so a
 batch replayed from the spool has the same effect as once. A run in a terminal state is
 never moved back to ``running`` by a late or replayed record.
+
+Handoffs and idempotency keys live here too: they are written only as part of a batch
+(``HandoffCreated``, ``IdempotencyRecorded``), and reading them is one query each.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warden.core.audit import AuditDraft
 from warden.core.decisions import Decision
 from warden.core.events import (
     Event,
@@ -37,39 +37,20 @@ from warden.core.runs import (
     RunFilter,
     RunRecord,
     RunStatus,
-    SpecVersion,
     ToolCallRecord,
     ToolCallStatus,
 )
-from warden.errors import NotFoundError, RunStateError
 from warden.store import tables as t
-from warden.store.audit import AuditSql, AuditWriter
-from warden.store.base import migrate
-from warden.store.evals import EvalsSql
-from warden.store.incidents import IncidentsSql
-from warden.store.killswitch import KillSwitchSql
-from warden.store.rollout import RolloutSql
-from warden.store.specs import SpecsSql
-from warden.store.tokens import TokensSql
+from warden.store.base import SqlBase
 
-__all__ = ["SqlStore", "default_sqlite_url", "migrate"]
+__all__ = ["RunsSql"]
 
 _SQLITE_PART = 500
 """Events ``apply`` writes on SQLite before it checks for a waiting state change."""
 
 
-class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, EvalsSql, SpecsSql, TokensSql, AuditSql):
-    """The store on a SQLAlchemy engine (see ``SqlBase`` for the arguments).
-
-    Args:
-        url: SQLAlchemy URL: ``sqlite:///path/warden.db`` or
-            ``postgresql+psycopg://user@host/db``.
-        auto_migrate: Run Alembic migrations to head when opening (default True).
-
-    Raises:
-        StoreConfigError: The URL is not a supported database.
-        StoreUnavailable: The database cannot be reached while migrating.
-    """
+class RunsSql(SqlBase):
+    """Run, tool-call, handoff and idempotency methods of ``SqlStore``."""
 
     # -- batched records ------------------------------------------------------------------
 
@@ -117,46 +98,6 @@ class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, EvalsSql, SpecsSql, Toke
                 .where(t.runs.c.status == RunStatus.RUNNING.value)
                 .values(heartbeat_at=beat.at)
             )
-
-    # -- spec versions --------------------------------------------------------------------
-
-    def save_spec_version(self, version: SpecVersion) -> SpecVersion:
-        """Store a spec version unless that content hash is stored; return the stored one."""
-        with self._tx() as conn:
-            self._upsert(
-                conn,
-                t.spec_versions,
-                [version.model_dump(mode="json") | {"created_at": version.created_at}],
-                ["agent", "content_hash"],
-                update=False,
-            )
-        stored = self.get_spec_version(version.agent, version.content_hash)
-        assert stored is not None
-        return stored
-
-    def list_spec_versions(self, agent: str | None = None) -> list[SpecVersion]:
-        """Stored spec versions, newest first (of one agent, or of all)."""
-        q = sa.select(t.spec_versions).order_by(t.spec_versions.c.created_at.desc())
-        if agent is not None:
-            q = q.where(t.spec_versions.c.agent == agent)
-        with self._tx() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [SpecVersion.model_validate(dict(r)) for r in rows]
-
-    def get_spec_version(self, agent: str, content_hash: str) -> SpecVersion | None:
-        """The stored version of ``agent`` with ``content_hash``, or None."""
-        with self._tx() as conn:
-            row = (
-                conn.execute(
-                    sa.select(t.spec_versions).where(
-                        t.spec_versions.c.agent == agent,
-                        t.spec_versions.c.content_hash == content_hash,
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return SpecVersion.model_validate(dict(row)) if row else None
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -283,96 +224,6 @@ class SqlStore(KillSwitchSql, RolloutSql, IncidentsSql, EvalsSql, SpecsSql, Toke
                 )
         return ids
 
-    # -- approvals ------------------------------------------------------------------------
-
-    def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
-        """Insert a pending approval request."""
-        row = request.model_dump(mode="json") | {
-            k: getattr(request, k) for k in ("created_at", "expires_at", "decided_at")
-        }
-        with self._tx() as conn:
-            conn.execute(sa.insert(t.approvals).values(**row))
-        return request
-
-    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
-        """One approval request, or None."""
-        with self._tx() as conn:
-            return self._approval_in(conn, approval_id)
-
-    def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
-        """Approval requests, oldest first."""
-        q = sa.select(t.approvals).order_by(t.approvals.c.created_at, t.approvals.c.id)
-        if status is not None:
-            q = q.where(t.approvals.c.status == status.value)
-        with self._tx() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [ApprovalRequest.model_validate(dict(r)) for r in rows]
-
-    def decide_approval(
-        self,
-        approval_id: str,
-        *,
-        status: ApprovalStatus,
-        actor: str,
-        reason: str,
-        at: datetime,
-    ) -> ApprovalRequest:
-        """Decide a pending request (serialised with every state change: one decision wins).
-
-        Raises:
-            NotFoundError: No such request.
-            RunStateError: It is no longer pending.
-        """
-        if status is ApprovalStatus.PENDING:
-            raise ValueError("a decision cannot be 'pending'")
-        with self._locked_tx() as conn:
-            audit = AuditWriter(conn, self.dialect)
-            before = self._approval_in(conn, approval_id)
-            if before is None:
-                raise NotFoundError(f"no approval request {approval_id!r}")
-            if before.status is not ApprovalStatus.PENDING:
-                raise RunStateError(
-                    f"approval {approval_id} is already {before.status.value} "
-                    f"(by {before.decided_by or 'warden'})"
-                )
-            conn.execute(
-                sa.update(t.approvals)
-                .where(t.approvals.c.id == approval_id)
-                .values(
-                    status=status.value, decided_by=actor, decision_reason=reason, decided_at=at
-                )
-            )
-            after = before.model_copy(
-                update={
-                    "status": status,
-                    "decided_by": actor,
-                    "decision_reason": reason,
-                    "decided_at": at,
-                }
-            )
-            audit.append(
-                AuditDraft(
-                    at=at,
-                    actor=actor,
-                    action=f"approval.{status.value}",
-                    agent=before.agent,
-                    subject=approval_id,
-                    reason=reason,
-                    before=_approval_audit(before),
-                    after=_approval_audit(after),
-                )
-            )
-        return after
-
-    @staticmethod
-    def _approval_in(conn: Connection, approval_id: str) -> ApprovalRequest | None:
-        row = (
-            conn.execute(sa.select(t.approvals).where(t.approvals.c.id == approval_id))
-            .mappings()
-            .first()
-        )
-        return ApprovalRequest.model_validate(dict(row)) if row else None
-
     # -- handoffs, idempotency ------------------------------------------------------------
 
     def list_handoffs(self, queue: str | None = None) -> list[Handoff]:
@@ -433,16 +284,6 @@ def _rows(events: Sequence[Event]) -> _Rows:
     return rows
 
 
-def _approval_audit(a: ApprovalRequest) -> dict[str, Any]:
-    return {
-        "status": a.status.value,
-        "run_id": a.run_id,
-        "tool": a.tool,
-        "arguments": a.arguments,
-        "decided_by": a.decided_by,
-    }
-
-
 def _times(run: RunRecord) -> dict[str, Any]:
     return {
         "started_at": run.started_at,
@@ -463,8 +304,3 @@ def _tool_record(row: dict[str, Any]) -> ToolCallRecord:
     if decision is not None:
         row["decision"] = Decision.model_validate(decision)
     return ToolCallRecord.model_validate(row)
-
-
-def default_sqlite_url(root: str | os.PathLike[str] = ".warden") -> str:
-    """``sqlite:///<root>/warden.db``, the default store location."""
-    return f"sqlite:///{Path(root) / 'warden.db'}"

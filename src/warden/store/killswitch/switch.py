@@ -7,9 +7,9 @@ released. Every step is audited in the same locked transaction; on PostgreSQL ev
 change is also announced with ``NOTIFY`` so other processes hear of it at once.
 
 On a SQLite file, a kill first writes a kill signal file, which takes effect without the
-database's write lock. Then it writes the row and the audit entry (``killsignal`` explains
-why and how). Releases, requests and approvals go through the database as before. Each
-one first records any kill signal that is still waiting to be recorded.
+database's write lock. Then it writes the row and the audit entry (``signal_files``
+explains why and how). Releases, requests and approvals go through the database as
+before. Each one first records any kill signal that is still waiting to be recorded.
 """
 
 from __future__ import annotations
@@ -29,8 +29,13 @@ from warden.errors import ConfigError, RunStateError, StoreUnavailable
 from warden.store import tables as t
 from warden.store.audit import AuditWriter
 from warden.store.base import SqlBase
-from warden.store.killsignal import KillSignal, KillSignals, effective_state, live_signals
-from warden.store.notify import CHANNEL, KillSwitchListener
+from warden.store.killswitch.pg_listener import CHANNEL, KillSwitchListener
+from warden.store.killswitch.signal_files import (
+    KillSignal,
+    KillSignals,
+    effective_state,
+    live_signals,
+)
 
 __all__ = ["KillSwitchSql"]
 
@@ -44,7 +49,7 @@ class KillSwitchSql(SqlBase):
         """The kill switch of ``agent``; disengaged when never set.
 
         On a SQLite file a kill signal still waiting for its row engages the switch
-        (``killsignal``). The signals are read before the row. When the row cannot be
+        (``signal_files``). The signals are read before the row. When the row cannot be
         read but a signal exists, the switch is engaged.
 
         Raises:
@@ -82,7 +87,7 @@ class KillSwitchSql(SqlBase):
 
         On a SQLite file, engaging first writes a kill signal. The kill is in effect for
         every process from that moment, and the row and the audit entry follow when the
-        write lock is free (``killsignal``).
+        write lock is free (``signal_files``).
 
         Raises:
             StoreUnavailable: The change could not be recorded. When engaging on SQLite,

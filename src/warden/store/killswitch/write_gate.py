@@ -22,7 +22,7 @@ a forked child), and closing opens a new one: two threads sharing one descriptor
 not exclude each other. Where ``fcntl`` does not exist
 (Windows), or the gate file cannot be opened or locked (a file system without ``flock``),
 the gate does nothing and logs it once. The kill still takes effect through its signal
-file (``killsignal``), and only its record may wait longer.
+file (``signal_files``), and only its record may wait longer.
 """
 
 from __future__ import annotations

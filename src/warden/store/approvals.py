@@ -1,0 +1,125 @@
+"""Approval requests in SQL: created pending, decided once, each decision audited.
+
+A decision is a compare-and-set from ``pending`` inside a locked transaction, so two
+people deciding at once get one decision and one ``RunStateError``. Pending requests of a
+run that stopped sending heartbeats are cancelled by ``RunsSql.mark_interrupted``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from warden.core.audit import AuditDraft
+from warden.core.runs import ApprovalRequest, ApprovalStatus
+from warden.errors import NotFoundError, RunStateError
+from warden.store import tables as t
+from warden.store.audit import AuditWriter
+from warden.store.base import SqlBase
+
+__all__ = ["ApprovalsSql"]
+
+
+class ApprovalsSql(SqlBase):
+    """Approval-request methods of ``SqlStore``."""
+
+    def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
+        """Insert a pending approval request."""
+        row = request.model_dump(mode="json") | {
+            k: getattr(request, k) for k in ("created_at", "expires_at", "decided_at")
+        }
+        with self._tx() as conn:
+            conn.execute(sa.insert(t.approvals).values(**row))
+        return request
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """One approval request, or None."""
+        with self._tx() as conn:
+            return self._approval_in(conn, approval_id)
+
+    def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
+        """Approval requests, oldest first."""
+        q = sa.select(t.approvals).order_by(t.approvals.c.created_at, t.approvals.c.id)
+        if status is not None:
+            q = q.where(t.approvals.c.status == status.value)
+        with self._tx() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [ApprovalRequest.model_validate(dict(r)) for r in rows]
+
+    def decide_approval(
+        self,
+        approval_id: str,
+        *,
+        status: ApprovalStatus,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> ApprovalRequest:
+        """Decide a pending request (serialised with every state change: one decision wins).
+
+        Raises:
+            NotFoundError: No such request.
+            RunStateError: It is no longer pending.
+        """
+        if status is ApprovalStatus.PENDING:
+            raise ValueError("a decision cannot be 'pending'")
+        with self._locked_tx() as conn:
+            audit = AuditWriter(conn, self.dialect)
+            before = self._approval_in(conn, approval_id)
+            if before is None:
+                raise NotFoundError(f"no approval request {approval_id!r}")
+            if before.status is not ApprovalStatus.PENDING:
+                raise RunStateError(
+                    f"approval {approval_id} is already {before.status.value} "
+                    f"(by {before.decided_by or 'warden'})"
+                )
+            conn.execute(
+                sa.update(t.approvals)
+                .where(t.approvals.c.id == approval_id)
+                .values(
+                    status=status.value, decided_by=actor, decision_reason=reason, decided_at=at
+                )
+            )
+            after = before.model_copy(
+                update={
+                    "status": status,
+                    "decided_by": actor,
+                    "decision_reason": reason,
+                    "decided_at": at,
+                }
+            )
+            audit.append(
+                AuditDraft(
+                    at=at,
+                    actor=actor,
+                    action=f"approval.{status.value}",
+                    agent=before.agent,
+                    subject=approval_id,
+                    reason=reason,
+                    before=_approval_audit(before),
+                    after=_approval_audit(after),
+                )
+            )
+        return after
+
+    @staticmethod
+    def _approval_in(conn: Connection, approval_id: str) -> ApprovalRequest | None:
+        row = (
+            conn.execute(sa.select(t.approvals).where(t.approvals.c.id == approval_id))
+            .mappings()
+            .first()
+        )
+        return ApprovalRequest.model_validate(dict(row)) if row else None
+
+
+def _approval_audit(a: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "status": a.status.value,
+        "run_id": a.run_id,
+        "tool": a.tool,
+        "arguments": a.arguments,
+        "decided_by": a.decided_by,
+    }

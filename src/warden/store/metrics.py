@@ -1,0 +1,91 @@
+"""Run samples in SQL: what metrics, kill criteria and SLOs read from each ended run.
+
+One row per run that ended in the window, with its tool calls counted (all, denied,
+failed) for the runs in the window only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from warden.core.metrics import RunSample
+from warden.core.runs import RunMode, ToolCallStatus
+from warden.store import tables as t
+from warden.store.base import SqlBase
+
+__all__ = ["MetricsSql"]
+
+
+class MetricsSql(SqlBase):
+    """The run-sample method of ``SqlStore``."""
+
+    def run_samples(
+        self,
+        agent: str,
+        *,
+        since: datetime | None = None,
+        spec_hash: str | None = None,
+        mode: RunMode | None = None,
+    ) -> list[RunSample]:
+        """What metrics need from each run of ``agent`` that ended since ``since``.
+
+        Tool calls are aggregated only for the runs in the window (the kill criteria run
+        this after every run: its cost must not grow with the whole history).
+        """
+        r = t.runs
+        where = [r.c.agent == agent, r.c.ended_at.is_not(None)]
+        if since is not None:
+            where.append(r.c.ended_at >= since)
+        if spec_hash is not None:
+            where.append(r.c.spec_hash == spec_hash)
+        if mode is not None:
+            where.append(r.c.mode == mode.value)
+        tc = t.tool_calls
+        calls = (
+            sa.select(
+                tc.c.run_id,
+                sa.func.count().label("n"),
+                sa.func.sum(
+                    sa.case((tc.c.status == ToolCallStatus.DENIED.value, 1), else_=0)
+                ).label("denied"),
+                sa.func.sum(
+                    sa.case((tc.c.status == ToolCallStatus.FAILED.value, 1), else_=0)
+                ).label("failed"),
+            )
+            .where(tc.c.run_id.in_(sa.select(r.c.id).where(*where)))
+            .group_by(tc.c.run_id)
+            .subquery()
+        )
+        q = (
+            sa.select(
+                r.c.id,
+                r.c.status,
+                r.c.mode,
+                r.c.latency_s,
+                r.c.cost_usd,
+                r.c.ended_at,
+                sa.func.coalesce(calls.c.n, 0),
+                sa.func.coalesce(calls.c.denied, 0),
+                sa.func.coalesce(calls.c.failed, 0),
+            )
+            .select_from(r.outerjoin(calls, calls.c.run_id == r.c.id))
+            .where(*where)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(q).all()
+        return [
+            RunSample(
+                run_id=row[0],
+                status=row[1],
+                mode=row[2],
+                latency_s=row[3],
+                cost_usd=row[4] or 0.0,
+                ended_at=row[5],
+                tool_calls=int(row[6]),
+                denied_calls=int(row[7]),
+                failed_calls=int(row[8]),
+            )
+            for row in rows
+        ]
