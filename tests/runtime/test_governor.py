@@ -1,4 +1,10 @@
-"""The runtime enforces the spec on every call, and every run ends in one terminal state."""
+"""The governor end to end: the chain it assembles enforces the spec on every call and
+every call is recorded with its decision.
+
+These go through ``Governor`` and a real store on purpose: each crosses several links of
+the chain (validation, policy, idempotency, retry, execution) and the recorder. Each link
+alone is tested with fakes in ``tests/runtime/chain/``; budgets in ``test_budget.py``; how a
+run ends in ``test_run.py``; the kill switch in ``test_killswitch.py``."""
 
 from __future__ import annotations
 
@@ -9,9 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from tests.runtime.specs import router_tools
 from warden import (
-    BudgetExceeded,
-    KillSwitchEngaged,
     PolicyDenied,
     Proposal,
     RunStatus,
@@ -27,18 +32,6 @@ json_values = st.recursive(
     ),
     max_leaves=8,
 )
-
-
-def router_tools() -> dict[str, Any]:
-    return {
-        "lookup_customer": {"access": "read"},
-        "route_ticket": {
-            "access": "write",
-            "idempotent": True,
-            "arguments": {"queue": {"enum": ["card_arrival", "refund_not_showing_up"]}},
-        },
-        "issue_refund": {"access": "blocked"},
-    }
 
 
 class Routed(BaseModel):
@@ -138,31 +131,6 @@ def test_blocked_tool_with_valid_arguments_is_denied_and_recorded(
     assert call.attempts == 0
     assert call.decision.verdict.value == "deny"
     assert "blocked" in call.decision.reason
-
-
-def test_uncaught_denial_ends_the_run_blocked_or_escalated(
-    make_governor, spec_factory, store
-) -> None:
-    spec = spec_factory(router_tools(), escalation={"queue": "tier1-humans", "on": []})
-    gov = make_governor(spec)
-    with gov.run(input="x") as run:
-        run.call("issue_refund", amount=1)
-    assert run.status is RunStatus.BLOCKED
-    assert isinstance(run.error, PolicyDenied)
-
-    spec2 = spec_factory(
-        router_tools(), escalation={"queue": "tier1-humans", "on": ["policy_denied"]}
-    )
-    gov2 = make_governor(spec2)
-    with gov2.run(input="x") as run2:
-        run2.call("issue_refund", amount=1)
-    assert run2.status is RunStatus.ESCALATED
-    gov2.flush()
-    (handoff,) = store.list_handoffs("tier1-humans")
-    assert handoff.run_id == run2.id
-    assert handoff.trigger == "policy_denied"
-    assert handoff.input == "x"
-    assert "issue_refund" in handoff.steps[0]
 
 
 @pytest.mark.parametrize(
@@ -277,99 +245,6 @@ def test_non_idempotent_write_is_not_retried(make_governor, spec_factory, store)
     assert attempts == [1]
     assert run.status is RunStatus.FAILED
     assert run.error_code == "tool.failed"
-
-
-def test_tool_failing_after_retries_escalates_with_handoff(
-    make_governor, spec_factory, store
-) -> None:
-    gov = make_governor(spec_factory({"lookup_customer": {"access": "read", "max_attempts": 3}}))
-    calls: list[int] = []
-
-    @gov.tool
-    def lookup_customer(customer_id: str) -> dict[str, str]:
-        calls.append(1)
-        raise TimeoutError("crm timed out")
-
-    with gov.run(input="where is my card") as run:
-        run.call("lookup_customer", customer_id="c1")
-    assert len(calls) == 3
-    assert run.status is RunStatus.ESCALATED
-    gov.flush()
-    (handoff,) = store.list_handoffs()
-    assert handoff.trigger == "tool_failed"
-    assert "crm timed out" in (handoff.last_error or "")
-
-
-@pytest.mark.parametrize(
-    ("budget", "escalate_on", "expected"),
-    [
-        ({"max_tool_calls": 2}, ["budget_exceeded"], RunStatus.ESCALATED),
-        ({"max_tool_calls": 2}, [], RunStatus.FAILED),
-        ({"max_tokens": 500}, ["budget_exceeded"], RunStatus.ESCALATED),
-        ({"max_cost_usd": 0.0001}, ["budget_exceeded"], RunStatus.ESCALATED),
-        ({"max_steps": 3}, ["budget_exceeded"], RunStatus.ESCALATED),
-    ],
-)
-def test_budget_breach_stops_the_run(
-    make_governor, spec_factory, store, budget, escalate_on, expected
-) -> None:
-    spec = spec_factory(
-        {"lookup_customer": {"access": "read"}},
-        budgets={"per_run": budget},
-        escalation={"queue": "tier1-humans", "on": escalate_on},
-    )
-    gov = make_governor(spec)
-    executed: list[int] = []
-
-    @gov.tool
-    def lookup_customer(customer_id: str) -> str:
-        executed.append(1)
-        return "ok"
-
-    with gov.run(input="x") as run:
-        for i in range(10):
-            run.call("lookup_customer", customer_id=f"c{i}")
-            run.record_model_call(model="gpt-4o", input_tokens=300, output_tokens=50)
-        run.resolve()  # never reached
-    assert run.status is expected
-    assert isinstance(run.error, BudgetExceeded)
-    assert len(executed) < 10
-    gov.flush()
-    handoffs = store.list_handoffs()
-    if expected is RunStatus.ESCALATED:
-        assert len(handoffs) == 1
-        assert handoffs[0].trigger == "budget_exceeded"
-        assert "budget" in handoffs[0].reason
-    else:
-        assert handoffs == []
-
-
-def test_wall_clock_budget_uses_the_injected_clock(make_governor, spec_factory, clock) -> None:
-    spec = spec_factory(
-        {"lookup_customer": {"access": "read"}}, budgets={"per_run": {"max_wall_clock_s": 60}}
-    )
-    gov = make_governor(spec)
-
-    @gov.tool
-    def lookup_customer(customer_id: str) -> str:
-        clock.advance(25)
-        return "ok"
-
-    with gov.run(input="x") as run:
-        for i in range(5):
-            run.call("lookup_customer", customer_id=f"c{i}")
-    assert run.status is RunStatus.ESCALATED
-    assert run.error.limit == "per_run.max_wall_clock_s"
-
-
-def test_daily_run_budget_blocks_new_runs(make_governor, spec_factory) -> None:
-    gov = make_governor(spec_factory({}, budgets={"per_day": {"max_runs": 2}}))
-    for _ in range(2):
-        with gov.run(input="x") as run:
-            run.resolve()
-    with pytest.raises(BudgetExceeded) as info, gov.run(input="x"):
-        pytest.fail("the body must not run once the daily budget is spent")
-    assert info.value.limit == "per_day.max_runs"
 
 
 def test_shadow_mode_proposes_writes_and_runs_reads(make_governor, spec_factory, store) -> None:
@@ -493,87 +368,6 @@ def test_invalid_tool_result_is_an_error(make_governor, spec_factory, store) -> 
     assert run.error_code == "tool.output_invalid"
 
 
-def test_leaving_the_block_without_an_ending_fails_the_run(make_governor, spec_factory) -> None:
-    gov = make_governor(spec_factory({}))
-    with gov.run(input="x") as run:
-        pass
-    assert run.status is RunStatus.FAILED
-    assert "without resolving" in run.reason
-
-
-def test_agent_bug_is_recorded_and_reraised(make_governor, spec_factory, store) -> None:
-    gov = make_governor(spec_factory({}))
-    with pytest.raises(ZeroDivisionError), gov.run(input="x") as run:
-        _ = 1 / 0
-    assert run.status is RunStatus.FAILED
-    gov.flush()
-    assert store.get_run(run.id).run.status is RunStatus.FAILED
-
-
-def test_low_confidence_escalates_with_a_handoff(make_governor, spec_factory, store) -> None:
-    gov = make_governor(
-        spec_factory({}, escalation={"queue": "tier1-humans", "confidence_threshold": 0.6})
-    )
-    with gov.run(input="weird ticket") as run:
-        if run.check_confidence(0.31, output={"queue": "card_arrival"}):
-            run.resolve()
-    assert run.status is RunStatus.ESCALATED
-    gov.flush()
-    (handoff,) = store.list_handoffs("tier1-humans")
-    assert handoff.trigger == "low_confidence"
-    assert "0.31" in handoff.reason
-
-
-def test_kill_switch_in_the_same_process_stops_the_next_call(
-    make_governor, spec_factory, store, clock
-) -> None:
-    gov = make_governor(spec_factory(router_tools()), kill_switch_ttl_s=0.0)
-    ran: list[str] = []
-
-    @gov.tool
-    def lookup_customer(customer_id: str) -> str:
-        ran.append(customer_id)
-        return "ok"
-
-    with pytest.raises(KillSwitchEngaged), gov.run(input="x") as run:
-        run.call("lookup_customer", customer_id="c1")
-        store.set_kill_switch(
-            "test-agent", engaged=True, reason="drill", actor="oncall", at=clock.now()
-        )
-        run.call("lookup_customer", customer_id="c2")
-    assert ran == ["c1"]
-    assert run.status is RunStatus.KILLED
-    gov.flush()
-    detail = store.get_run(run.id)
-    assert detail.run.status is RunStatus.KILLED
-    assert detail.tool_calls[-1].status is ToolCallStatus.KILLED
-    # New runs do not start while the switch is on; the work goes to the human queue.
-    with pytest.raises(KillSwitchEngaged), gov.run(input="y"):
-        pytest.fail("must not run")
-    gov.flush()
-    assert {h.trigger for h in store.list_handoffs()} == {"kill_switch"}
-    store.set_kill_switch(
-        "test-agent", engaged=False, reason="drill over", actor="oncall", at=clock.now()
-    )
-    gov.kill_switch.state(fresh=True)
-    with gov.run(input="z") as run3:
-        run3.resolve()
-    assert run3.status is RunStatus.RESOLVED
-
-
-def test_run_state_errors(make_governor, spec_factory) -> None:
-    from warden import RunStateError
-
-    gov = make_governor(spec_factory({}))
-    run = gov.run(input="x")
-    with pytest.raises(RunStateError):
-        run.call("anything")
-    with run:
-        run.resolve()
-    with pytest.raises(RunStateError):
-        run.resolve()
-
-
 def test_allowed_tool_without_a_function_fails_once_not_retried(
     make_governor, spec_factory, store
 ) -> None:
@@ -586,3 +380,70 @@ def test_allowed_tool_without_a_function_fails_once_not_retried(
     assert call.status is ToolCallStatus.NOT_RUN
     assert call.attempts == 0
     assert "no function is registered" in call.error
+
+
+def test_extra_interceptors_are_outermost(make_governor, spec_factory, clock) -> None:
+    seen: list[Any] = []
+
+    def outer(ctx, proceed):
+        seen.append((ctx.call.tool, ctx.run.usage.tool_calls, ctx.decision))
+        try:
+            return proceed(ctx)
+        finally:
+            seen.append(ctx.status)
+
+    gov = make_governor(spec_factory(router_tools()), interceptors=[outer])
+
+    @gov.tool
+    def lookup_customer(customer_id: str) -> str:
+        return "gold"
+
+    with gov.run(input="x") as run:
+        run.call("lookup_customer", customer_id="c1")
+        with pytest.raises(PolicyDenied):
+            run.call("issue_refund", amount=1)
+        run.resolve()
+    # before the budget charged the call and before the policy decided it
+    assert seen == [
+        ("lookup_customer", 0, None),
+        ToolCallStatus.SUCCEEDED,
+        ("issue_refund", 1, None),
+        ToolCallStatus.DENIED,
+    ]
+
+
+class _FailingHooks:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def on_run_start(self, run) -> None:
+        self.seen.append("start")
+        raise RuntimeError("hook bug")
+
+    def on_model_call(self, run, record) -> None:
+        self.seen.append(f"model {record.model}")
+        raise RuntimeError("hook bug")
+
+    def on_run_end(self, run) -> None:
+        self.seen.append(f"end {run.status.value}")
+        raise RuntimeError("hook bug")
+
+
+def test_a_failing_hook_is_logged_and_the_run_goes_on(make_governor, spec_factory, caplog) -> None:
+    hooks = _FailingHooks()
+    gov = make_governor(spec_factory({}), hooks=[hooks])
+    with caplog.at_level("ERROR", logger="warden.governor"), gov.run(input="x") as run:
+        run.record_model_call(model="gpt-4o-mini", input_tokens=10, output_tokens=1)
+        run.resolve()
+    assert run.status is RunStatus.RESOLVED
+    assert hooks.seen == ["start", "model gpt-4o-mini", "end resolved"]
+    assert [r.getMessage() for r in caplog.records] == ["a run hook failed"] * 3
+
+
+def test_closing_twice_is_safe(make_governor, spec_factory) -> None:
+    gov = make_governor(spec_factory({}))
+    with gov.run(input="x") as run:
+        run.resolve()
+    gov.close()
+    gov.close()
+    assert gov.active_run_ids() == []
