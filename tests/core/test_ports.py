@@ -29,7 +29,7 @@ def _implementations() -> list[tuple[type, type]]:
 def test_the_runtime_port_is_what_the_hot_path_needs_and_nothing_of_control() -> None:
     runtime, control = _methods(RuntimeStore), _methods(ControlStore)
     assert not set(runtime) & set(control)
-    assert set(_methods(Store)) >= set(runtime) | set(control)
+    assert RuntimeStore in Store.__mro__ and ControlStore in Store.__mro__
     # Changing a stage, deciding approvals as a person, writing the audit log: control only.
     for name in ("save_rollout", "set_kill_switch", "approve_release", "append_audit"):
         assert name in control and name not in runtime

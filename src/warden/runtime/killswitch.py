@@ -7,7 +7,7 @@ process also ``LISTEN``s for changes (``listen``) and drops its cached state the
 change is committed; the TTL read stays as the fallback. On SQLite a kill first writes a
 kill signal file that the store's read includes. The kill then reaches every process
 within ``ttl_s`` even while other processes keep the database's write lock busy, and its
-row and audit entry follow (``warden.store.killsignal``).
+row and audit entry follow (``warden.store.killswitch.signal_files``).
 
 If the store cannot be read, the last state read within ``grace_s`` is used (a blip of
 the database does not stop every run; write tools fail closed on their own). Past the

@@ -107,8 +107,12 @@ class ApprovalWait:
             if clock.now() >= request.expires_at:
                 self._close(request.id, ApprovalStatus.EXPIRED, f"no decision in {timeout_s:g} s")
                 latest = self.store.get_approval(request.id)
-                if latest is not None and latest.status is not ApprovalStatus.EXPIRED:
-                    return _settle(ctx, latest)  # decided in the last instant
+                if latest is not None and latest.status in (
+                    ApprovalStatus.APPROVED,
+                    ApprovalStatus.DENIED,
+                ):
+                    return _settle(ctx, latest)  # decided by a person in the last instant
+                # expired, or still pending because the expiry could not be written: a timeout
                 raise ApprovalTimeout(
                     f"{ctx.call.tool}: nobody approved or denied the request within {timeout_s:g} s"
                 )

@@ -18,8 +18,9 @@ def execute_tool(ctx: CallContext) -> Any:
     """Call the registered function once.
 
     A tool with ``timeout_s`` runs in a worker thread; when it does not return in time the
-    call fails with ``ToolTimeoutError`` (the thread cannot be stopped and is left to
-    finish; its result is discarded).
+    call fails with ``ToolTimeoutError`` (a started thread cannot be stopped and is left to
+    finish, its result discarded; a call still queued behind busy workers is cancelled and
+    never runs). A ``TimeoutError`` the tool raises itself is the tool's error.
 
     Raises:
         ToolRegistrationError: No function is registered for the tool (not retried).
@@ -45,6 +46,9 @@ def execute_tool(ctx: CallContext) -> Any:
         try:
             value = future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
+            if future.done() and not future.cancelled():
+                raise  # the tool's own TimeoutError (the same class since Python 3.11)
+            future.cancel()  # still queued behind hung tools: it must never run later
             raise ToolTimeoutError(f"{ctx.call.tool} did not return within {timeout:g} s") from None
     result = tool.validate_result(value)
     ctx.result_json = tool.result_as_json(result)

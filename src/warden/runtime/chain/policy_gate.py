@@ -1,9 +1,10 @@
 """The policy interceptor: decide, record, then allow, deny, ask a person, or propose.
 
 Runs the pure policy engine on the validated call and the run state. ``deny`` raises
-``PolicyDenied``. ``require_approval`` waits for a person (see ``approvals``); once
-approved, the call is decided again against the current spec and kill switch, since
-either may have changed while it waited. In shadow mode an allowed call with side effects
+``PolicyDenied``. ``require_approval`` waits for a person (``approval_wait``, which
+also watches the kill switch); once approved, the call is decided again with the run's
+policy session (the spec the run started with) and the run state as it is now, so a
+deny that arose while it waited still denies. In shadow mode an allowed call with side effects
 is recorded as a proposal and not executed.
 """
 
