@@ -11,9 +11,9 @@ from typing import Literal
 from warden.backtest.formats.agentdojo import load_agentdojo
 from warden.backtest.formats.otlp_json import load_otlp_json
 from warden.backtest.formats.warden_runs import from_detail, load_store_runs, load_warden_jsonl
-from warden.backtest.report import AttackMetrics, Backtest, load_ground_truth, summarise
 from warden.backtest.records import RecordedCall, RecordedRun, RunLabels
 from warden.backtest.replay import ReplayedCall, ReplayedRun, replay, replay_all
+from warden.backtest.report import AttackMetrics, Backtest, load_ground_truth, summarise
 
 __all__ = [
     "AttackMetrics",
