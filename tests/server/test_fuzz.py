@@ -1,4 +1,4 @@
-"""Fuzz the API from its own OpenAPI schema, and ``/v1/traces`` with raw bodies.
+"""Fuzz the API from its own OpenAPI schema (schemathesis).
 
 Passes over every operation in ``/openapi.json`` (schemathesis, in process against the
 ASGI app, on a store seeded with runs, approvals, an incident, a pending spec change, an
@@ -17,27 +17,15 @@ agent in shadow and a spare token, so that generated ids also hit real objects):
 - **event batches**: schema-valid ``POST /api/agents/{agent}/events`` batches rewritten to
   pass the ownership check, so that they reach ``store.apply``; every run stored is then
   read back as a run story.
-- **OTLP**: ``/v1/traces`` takes raw bodies the schema cannot describe, so Hypothesis
-  writes them: arbitrary bytes and JSON documents under any content type, mutations of a
-  real OTel SDK export, and structured ``ExportTraceServiceRequest`` messages with random
-  GenAI spans, as protobuf and as JSON. Never a 5xx; a 200 is an
-  ``ExportTraceServiceResponse``.
 
-Bugs found by fuzzing (``KNOWN_BUGS``, one exact request each: naive and out-of-range
-datetimes, 64-bit overflows, NaN, non-object or deeply nested OTLP JSON, non-numeric token
-counts, the events' discriminator) are fixed; each request stays as a regression test, and
-no input class is tolerated by the fuzz passes any more.
-
-Examples are derandomized (the same inputs every run) and bounded: ``WARDEN_FUZZ_EXAMPLES``
-(default 20 per operation and mode) scales every pass; ``WARDEN_FUZZ_RANDOM=1`` draws new
-inputs each run. A long local hunt: ``WARDEN_FUZZ_EXAMPLES=300 WARDEN_FUZZ_RANDOM=1``.
+``/v1/traces`` takes raw bodies the schema cannot describe: ``routers/test_otlp_fuzz.py``.
+Bugs found by fuzzing are fixed, each kept as one exact request: ``test_fuzz_known_bugs.py``.
+Examples are derandomized and bounded (``fuzzing.py``: ``WARDEN_FUZZ_EXAMPLES``,
+``WARDEN_FUZZ_RANDOM``).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,19 +35,9 @@ from urllib.parse import quote
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
-from google.protobuf import json_format
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 from pydantic import TypeAdapter, ValidationError
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -70,7 +48,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import ON_POSTGRES, make_spec
 from tests.server.conftest import ROUTER_TOOLS, Api
-from tests.telemetry.test_otlp_ingest import agent_spans
+from tests.server.fuzzing import AGENT, EXAMPLES, fuzz_settings
 from warden.control.scope import apply_spec
 from warden.core.clock import SystemClock
 from warden.core.incidents import Incident
@@ -78,37 +56,14 @@ from warden.core.runs import ApprovalRequest
 from warden.core.spec import AgentSpec
 from warden.core.tokens import ApiToken, Role, hash_token, new_token
 from warden.store import SqlStore
-from warden.store import tables as t
 
-EXAMPLES = int(os.environ.get("WARDEN_FUZZ_EXAMPLES", "20"))
-"""Examples per operation and generation mode (admin pass); the other passes scale with it."""
-RANDOM = os.environ.get("WARDEN_FUZZ_RANDOM", "") not in ("", "0")
-"""``WARDEN_FUZZ_RANDOM=1``: new random inputs each run (default: the same inputs every run)."""
-
-AGENT = "test-agent"
 CANARY = "canary-agent"
 """An agent with a rollout plan (in shadow), so the rollout operations reach their gates."""
 
 INT_MAX = 2**31 - 1 if ON_POSTGRES else 2**63 - 1
 """Largest integer the store's integer columns take (PostgreSQL ``integer``, SQLite 64-bit)."""
-STR_MAX = 64
-"""PostgreSQL enforces ``varchar(n)``: ids and names are ``varchar(64)`` (SQLite ignores n)."""
 AUDIT_SUBJECT_MAX = 128
 """``audit_log.subject`` is ``varchar(128)``: a refused request writes ``"METHOD /path"``."""
-
-OTLP_PROTOBUF = "application/x-protobuf"
-OTLP_JSON = "application/json"
-
-
-def _settings(max_examples: int) -> settings:
-    return settings(
-        max_examples=max(1, max_examples),
-        deadline=None,
-        derandomize=not RANDOM,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        print_blob=True,
-    )
 
 
 # -- the seeded store ------------------------------------------------------------------------
@@ -260,8 +215,9 @@ def _unstorable_datetime(text: str) -> bool:
 
 
 def known_bug(case: Any) -> str | None:
-    """The ``KNOWN_BUGS`` class ``case`` belongs to, or None. Every class found by fuzzing is
-    fixed, so none is tolerated: a 5xx for any input fails the fuzz pass."""
+    """The ``KNOWN_BUGS`` class (``test_fuzz_known_bugs.py``) ``case`` belongs to, or None.
+    Every class found by fuzzing is fixed, so none is tolerated: a 5xx for any input fails
+    the fuzz pass."""
     return None
 
 
@@ -293,7 +249,7 @@ def _send(fuzz: Fuzz, case: Any, headers: dict[str, str]) -> Any | None:
 
 
 def _error_body(case: Any, response: Any, headers: dict[str, str]) -> None:
-    """A 4xx/5xx is ``{"error": {"code": str, "message": str}}`` (``server/errors.py``)."""
+    """A 4xx/5xx is ``{"error": {"code": str, "message": str}}`` (``server/error_responses.py``)."""
     if response.status_code < 400:
         return
     try:
@@ -357,7 +313,7 @@ def _run_pass(
         for mode, n in examples.items():
             check = make_check(mode)
 
-            @_settings(n)
+            @fuzz_settings(n)
             @given(case=fuzz.strategy(operation, mode))
             def run(case: Any) -> None:
                 check(case)  # noqa: B023 - called before the loop moves on
@@ -431,7 +387,7 @@ def _own_batch(body: Any, run_ids: list[str], pick: int) -> Any:
         if not isinstance(e, dict):
             continue
         target = targets[(pick + i) % len(targets)]
-        e.setdefault("type", _event_type(e))  # see test_openapi_requires_the_event_type
+        e.setdefault("type", _event_type(e))  # see test_fuzz_known_bugs.py
         if isinstance(e.get("run"), dict):
             e["run"]["agent"] = AGENT
         for inner in ("call", "handoff", "record"):
@@ -465,7 +421,7 @@ def test_event_batches_of_a_real_agent_are_stored_and_read_back(fuzz: Fuzz) -> N
         operation.as_strategy(path_parameters={"agent": AGENT}), st.integers(0, 50)
     ).map(lambda pair: (pair[0], _own_batch(pair[0].body, fuzz.ids["run_id"], pair[1])))
 
-    @_settings(EXAMPLES * 3)
+    @fuzz_settings(EXAMPLES * 3)
     @given(generated=cases)
     def run(generated: tuple[Any, Any]) -> None:
         case, _ = generated
@@ -484,550 +440,3 @@ def test_event_batches_of_a_real_agent_are_stored_and_read_back(fuzz: Fuzz) -> N
     for run_id in sorted(stored):
         story = fuzz.api.client.get(f"/api/runs/{quote(run_id, safe='')}", headers=headers)
         assert story.status_code in (200, 404), (run_id, story.status_code, story.text[:300])
-
-
-# -- /v1/traces: raw bodies ------------------------------------------------------------------
-
-
-def _post_traces(api: Api, body: bytes, content_type: str | None) -> Any:
-    headers = {**api.as_("reviewer")}
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    return api.client.post("/v1/traces", content=body, headers=headers)
-
-
-def _check_traces_response(response: Any, content_type: str | None, spans: int | None) -> None:
-    status = response.status_code
-    assert status < 500, f"{status}: {response.text[:300]}"
-    if status != 200:
-        assert 400 <= status < 500, status
-        assert isinstance(response.json()["error"]["code"], str)
-        return
-    parsed = ExportTraceServiceResponse()
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if kind == OTLP_JSON:
-        assert response.headers["content-type"].startswith(OTLP_JSON)
-        json_format.Parse(response.text or "{}", parsed)
-    else:
-        assert response.headers["content-type"].startswith(OTLP_PROTOBUF)
-        parsed.ParseFromString(response.content)
-    if spans is not None:
-        assert 0 <= parsed.partial_success.rejected_spans <= spans
-
-
-CONTENT_TYPES = st.sampled_from(
-    [
-        OTLP_PROTOBUF,
-        OTLP_JSON,
-        "application/json; charset=utf-8",
-        "APPLICATION/X-PROTOBUF",
-        "text/plain",
-        "",
-        None,
-    ]
-)
-
-
-@pytest.fixture
-def valid_export() -> bytes:
-    """One real export from the OpenTelemetry SDK (6 spans, GenAI conventions)."""
-    return encode_spans(agent_spans()).SerializeToString()
-
-
-def _json_not_an_object(body: bytes, content_type: str | None) -> bool:
-    """The ``otlp-json-not-an-object`` known bug: a JSON body that parses to a non-object."""
-    if not (content_type or "").lower().startswith(OTLP_JSON):
-        return False
-    try:
-        return not isinstance(json.loads(body), dict)
-    except (ValueError, RecursionError):
-        return False
-
-
-_json_documents = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(["resourceSpans", "scopeSpans", "spans", "traceId", "x"]) | st.text(),
-            inner,
-            max_size=4,
-        )
-    ),
-    max_leaves=20,
-).map(lambda v: json.dumps(v).encode())
-
-
-def test_traces_arbitrary_bytes_never_5xx(api: Api) -> None:
-    @_settings(EXAMPLES * 4)
-    @given(body=st.binary(max_size=4096) | _json_documents, content_type=CONTENT_TYPES)
-    def run(body: bytes, content_type: str | None) -> None:
-        response = _post_traces(api, body, content_type)
-        _check_traces_response(response, content_type, None)
-
-    run()
-
-
-def test_traces_mutated_sdk_exports_never_5xx(api: Api, valid_export: bytes) -> None:
-    """Flip, cut and splice bytes of a real export: the protobuf parser sees almost-valid data."""
-
-    @st.composite
-    def mutated(draw: st.DrawFn) -> bytes:
-        data = bytearray(valid_export)
-        for _ in range(draw(st.integers(1, 8))):
-            i = draw(st.integers(0, len(data) - 1))
-            op = draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
-            if op == "flip":
-                data[i] = draw(st.integers(0, 255))
-            elif op == "cut":
-                del data[i : i + draw(st.integers(1, 16))]
-            elif op == "insert":
-                data[i:i] = draw(st.binary(min_size=1, max_size=16))
-            else:
-                del data[i:]
-            if not data:
-                break
-        return bytes(data)
-
-    @_settings(EXAMPLES * 3)
-    @given(body=mutated())
-    def run(body: bytes) -> None:
-        response = _post_traces(api, body, OTLP_PROTOBUF)
-        _check_traces_response(response, OTLP_PROTOBUF, None)
-
-    run()
-
-
-# Structured OTLP requests. Mostly well-formed values, plus what once gave a 500 (see
-# KNOWN_BUGS): token counts that are strings, NaN or beyond an ``integer`` column, NUL
-# characters, strings longer than the varchar(64) and varchar(128) columns.
-_GENAI_KEYS = [
-    "gen_ai.operation.name",
-    "gen_ai.agent.name",
-    "gen_ai.conversation.id",
-    "gen_ai.tool.name",
-    "gen_ai.tool.call.arguments",
-    "gen_ai.tool.call.result",
-    "gen_ai.request.model",
-    "gen_ai.response.model",
-    "gen_ai.provider.name",
-    "gen_ai.system",
-    "gen_ai.input.messages",
-]
-_TOKEN_KEYS = [
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens",
-    "gen_ai.usage.prompt_tokens",
-    "gen_ai.usage.completion_tokens",
-]
-_OPERATIONS = ["invoke_agent", "execute_tool", "chat", "text_completion", "generate_content"]
-_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40) | st.text(
-    alphabet=st.characters(exclude_categories=["Cs"]), min_size=STR_MAX - 2, max_size=140
-)
-_json_text = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False) | _text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
-    max_leaves=12,
-).map(json.dumps)
-
-
-def _any_value(draw: st.DrawFn, key: str, depth: int = 0) -> AnyValue:
-    if key in _TOKEN_KEYS and draw(st.integers(0, 3)):  # 3 in 4: a plausible count
-        kind = draw(st.sampled_from(["int", "double", "bool", "none"]))
-        if kind == "int":
-            return AnyValue(int_value=draw(st.integers(0, 10**7)))
-        if kind == "double":
-            return AnyValue(double_value=draw(st.floats(0, 1e7)))
-        if kind == "bool":
-            return AnyValue(bool_value=draw(st.booleans()))
-        return AnyValue()
-    if key == "gen_ai.operation.name":
-        return AnyValue(string_value=draw(st.sampled_from(_OPERATIONS) | _text))
-    kind = draw(st.sampled_from(["str", "json", "int", "double", "bool", "bytes", "array", "kv"]))
-    if kind == "str":
-        return AnyValue(string_value=draw(_text))
-    if kind == "json":
-        return AnyValue(string_value=draw(_json_text))
-    if kind == "int":
-        return AnyValue(int_value=draw(st.integers(-(2**63), 2**63 - 1)))
-    if kind == "double":
-        return AnyValue(double_value=draw(st.floats()))
-    if kind == "bool":
-        return AnyValue(bool_value=draw(st.booleans()))
-    if kind == "bytes":
-        return AnyValue(bytes_value=draw(st.binary(max_size=16)))
-    if depth >= 2:
-        return AnyValue()
-    if kind == "array":
-        value = AnyValue()
-        for _ in range(draw(st.integers(0, 3))):
-            value.array_value.values.append(_any_value(draw, "", depth + 1))
-        return value
-    value = AnyValue()
-    for _ in range(draw(st.integers(0, 3))):
-        value.kvlist_value.values.append(
-            KeyValue(key=draw(_text), value=_any_value(draw, "", depth + 1))
-        )
-    return value
-
-
-def _attributes(draw: st.DrawFn, agent_names: list[str]) -> list[KeyValue]:
-    attrs: list[KeyValue] = []
-    for key in draw(st.lists(st.sampled_from(_GENAI_KEYS + _TOKEN_KEYS), max_size=8)):
-        if key == "gen_ai.agent.name" and draw(st.booleans()):
-            attrs.append(
-                KeyValue(key=key, value=AnyValue(string_value=draw(st.sampled_from(agent_names))))
-            )
-        else:
-            attrs.append(KeyValue(key=key, value=_any_value(draw, key)))
-    return attrs
-
-
-@st.composite
-def export_requests(draw: st.DrawFn) -> tuple[ExportTraceServiceRequest, int]:
-    """A random export: a few traces of GenAI-ish spans, some malformed; and its span count."""
-    agent_names = [AGENT, "other-agent", draw(_text)]
-    trace_ids = [draw(st.binary(min_size=16, max_size=16)) for _ in range(3)]
-    span_ids = st.binary(min_size=8, max_size=8) | st.binary(max_size=10)
-    request = ExportTraceServiceRequest()
-    total = 0
-    for _ in range(draw(st.integers(1, 2))):
-        rs = ResourceSpans(resource=Resource(attributes=_attributes(draw, agent_names)))
-        spans: list[Span] = []
-        for _ in range(draw(st.integers(0, 12))):
-            start = draw(st.integers(0, 2**64 - 2) | st.integers(1.7e18, 1.8e18))
-            end = draw(st.integers(0, 2**64 - 1) | st.integers(start, start + 10**10))
-            op = draw(st.sampled_from([*_OPERATIONS, "GET", ""]))
-            span = Span(
-                trace_id=draw(st.sampled_from(trace_ids) | st.binary(max_size=17)),
-                span_id=draw(span_ids),
-                name=f"{op} {draw(_text)}",
-                start_time_unix_nano=start,
-                end_time_unix_nano=min(end, 2**64 - 1),
-                attributes=_attributes(draw, agent_names),
-                status=Status(code=draw(st.integers(0, 2)), message=draw(_text)),
-            )
-            spans.append(span)
-        total += len(spans)
-        rs.scope_spans.append(ScopeSpans(spans=spans))
-        request.resource_spans.append(rs)
-    return request, total
-
-
-def test_traces_structured_exports_never_5xx(api: Api, store: SqlStore) -> None:
-    apply_spec(store, make_spec(ROUTER_TOOLS), actor="alice@example.com", clock=SystemClock())
-
-    @_settings(EXAMPLES * 4)
-    @given(generated=export_requests(), as_json=st.booleans())
-    def run(generated: tuple[ExportTraceServiceRequest, int], as_json: bool) -> None:
-        request, spans = generated
-        if as_json:
-            body, content_type = json_format.MessageToJson(request).encode(), OTLP_JSON
-        else:
-            body, content_type = request.SerializeToString(), OTLP_PROTOBUF
-        _check_traces_response(_post_traces(api, body, content_type), content_type, spans)
-
-    run()
-    # The generator does reach the store: some traces became runs.
-    with store.engine.connect() as conn:
-        stored = conn.execute(sa.select(sa.func.count()).select_from(t.runs)).scalar_one()
-    assert stored > 0
-
-
-# -- known bugs, one exact request each --------------------------------------------------------
-
-BOTH = "both"
-PG = "postgresql"
-SQLITE = "sqlite"
-
-
-def _cursor(at: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at, "run_x"]).encode()).decode()
-
-
-def _run_event(**run: Any) -> list[dict[str, Any]]:
-    fields: dict[str, Any] = {
-        "id": "run_fuzz_bug",
-        "agent": AGENT,
-        "spec_hash": "h",
-        "started_at": "2026-01-01T00:00:00Z",
-        "status": "resolved",
-    }
-    return [{"type": "run", "run": fields | run}]
-
-
-def _otlp(mutate: Callable[[dict[str, AnyValue], Span], None]) -> bytes:
-    request = encode_spans(agent_spans())
-    for rs in request.resource_spans:
-        for ss in rs.scope_spans:
-            for span in ss.spans:
-                mutate({kv.key: kv.value for kv in span.attributes}, span)
-    return request.SerializeToString()
-
-
-def _set_tokens(value: AnyValue) -> Callable[[dict[str, AnyValue], Span], None]:
-    def mutate(attrs: dict[str, AnyValue], span: Span) -> None:
-        if "gen_ai.usage.input_tokens" in attrs:
-            attrs["gen_ai.usage.input_tokens"].CopyFrom(value)
-
-    return mutate
-
-
-def _set_attr(key: str, text: str) -> Callable[[dict[str, AnyValue], Span], None]:
-    def mutate(attrs: dict[str, AnyValue], span: Span) -> None:
-        if key in attrs:
-            attrs[key].string_value = text
-
-    return mutate
-
-
-@dataclass
-class Bug:
-    """One request that answers 5xx, on which databases, and why."""
-
-    method: str
-    path: str
-    fails_on: str
-    reason: str
-    json_body: Any = None
-    content: bytes | None = None
-    content_type: str | None = None
-    params: dict[str, Any] | None = None
-    token: str | None = "admin"
-    want_4xx: bool = False
-    """A wrong status, not a crash: the request must be refused (4xx)."""
-
-
-KNOWN_BUGS: dict[str, Bug] = {
-    "audit-after-seq-beyond-int64": Bug(
-        "GET",
-        "/api/audit",
-        BOTH,
-        "integer-out-of-range: after_seq has ge=0 and no upper bound; 2**63 reaches the query: "
-        "SQLite OverflowError, PostgreSQL NumericValueOutOfRange -> 500 (should be 422)",
-        params={"after_seq": 2**63},
-    ),
-    "runs-filter-naive-datetime": Bug(
-        "GET",
-        "/api/runs",
-        BOTH,
-        "unstorable-datetime: since/until without a UTC offset parse as naive datetimes and "
-        "UTCDateTime.process_bind_param raises ValueError -> 500 (should be 422 or read as UTC)",
-        params={"since": "2026-01-01T00:00:00"},
-    ),
-    "runs-filter-datetime-out-of-range": Bug(
-        "GET",
-        "/api/runs",
-        BOTH,
-        "unstorable-datetime: until=9999-12-31T23:59:59-01:00 is valid RFC 3339 but past year "
-        "9999 in UTC; astimezone(UTC) raises OverflowError in the store -> 500",
-        params={"until": "9999-12-31T23:59:59-01:00"},
-    ),
-    "runs-cursor-naive-datetime": Bug(
-        "GET",
-        "/api/runs",
-        BOTH,
-        "unstorable-datetime: a cursor whose timestamp is naive passes _decode and reaches "
-        "the store's UTCDateTime -> ValueError -> 500 (should be 400 'not a cursor')",
-        params={"cursor": _cursor("2026-01-01T00:00:00")},
-    ),
-    "events-naive-started-at": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/events",
-        BOTH,
-        "unstorable-datetime: RunRecord accepts a naive started_at; the store raises "
-        "ValueError on apply -> 500 (a remote SDK sending local times gets a 500, not a 422)",
-        json_body=_run_event(started_at="2026-01-01T00:00:00"),
-    ),
-    "events-datetime-before-year-1-utc": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/events",
-        BOTH,
-        "unstorable-datetime: started_at=0001-01-01T00:00:00+01:00 is before year 1 in UTC: "
-        "OverflowError in UTCDateTime -> 500",
-        json_body=_run_event(started_at="0001-01-01T00:00:00+01:00"),
-    ),
-    "events-int-beyond-int64": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/events",
-        BOTH,
-        "integer-out-of-range: RunRecord.steps has no upper bound; 2**63 -> SQLite "
-        "OverflowError, PostgreSQL NumericValueOutOfRange -> 500 (should be 422)",
-        json_body=_run_event(steps=2**63),
-    ),
-    "events-int-beyond-int32": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/events",
-        PG,
-        "integer-out-of-range: runs.steps (and the other counters) are PostgreSQL integer; "
-        "steps=2**31 -> NumericValueOutOfRange -> 500",
-        json_body=_run_event(steps=2**31),
-    ),
-    "events-nan-cost": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/events",
-        SQLITE,
-        "RunRecord.cost_usd accepts 'NaN' (pydantic allows inf/nan); SQLite stores NaN as "
-        "NULL and the NOT NULL constraint fails -> 500 (PostgreSQL stores NaN: 200)",
-        json_body=_run_event(cost_usd="NaN"),
-    ),
-    "events-id-longer-than-column": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/events",
-        PG,
-        "too-long-on-postgresql: RunRecord.id has no max_length; runs.id is varchar(64): "
-        "StringDataRightTruncation -> 500",
-        json_body=_run_event(id="r" * 65),
-    ),
-    "events-nul-in-json": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/events",
-        PG,
-        "nul-on-postgresql: run input '\\u0000' goes into a jsonb column: "
-        "UntranslatableCharacter -> 500",
-        json_body=_run_event(input="a\x00b"),
-    ),
-    "kill-reason-nul": Bug(
-        "POST",
-        f"/api/agents/{AGENT}/kill",
-        PG,
-        "nul-on-postgresql: a NUL in any string that reaches PostgreSQL (here the kill "
-        "reason) -> psycopg DataError 'cannot contain NUL (0x00) bytes' -> 500",
-        json_body={"reason": "a\x00b"},
-    ),
-    "path-nul": Bug(
-        "GET",
-        f"/api/agents/{AGENT}%00/kill-switch",
-        PG,
-        "nul-on-postgresql: a NUL in a path parameter used in a query -> DataError -> 500",
-    ),
-    "kill-agent-longer-than-column": Bug(
-        "POST",
-        f"/api/agents/{'a' * 65}/kill",
-        PG,
-        "too-long-on-postgresql: the {agent} path parameter has no max length; "
-        "kill_switches.agent is varchar(64): StringDataRightTruncation -> 500",
-        json_body={"reason": "r"},
-    ),
-    "anonymous-long-path": Bug(
-        "GET",
-        f"/api/agents/{'a' * 130}",
-        PG,
-        "too-long-on-postgresql: without a token, deps._audit_denial writes 'GET <path>' to "
-        "audit_log.subject varchar(128) and only suppresses StoreUnavailable -> DataError -> "
-        "500 instead of 401 (and the refusal is not audited)",
-        token=None,
-    ),
-    "otlp-token-count-not-a-number": Bug(
-        "POST",
-        "/v1/traces",
-        BOTH,
-        "otlp_ingest._map_trace calls int() on gen_ai.usage.input_tokens: a string value "
-        "('1k') raises ValueError (a NaN double ValueError, an infinite one OverflowError) "
-        "-> 500 instead of a rejected span in partial_success",
-        content=_otlp(_set_tokens(AnyValue(string_value="1k"))),
-        content_type=OTLP_PROTOBUF,
-    ),
-    "otlp-token-count-beyond-int32": Bug(
-        "POST",
-        "/v1/traces",
-        PG,
-        "integer-out-of-range: gen_ai.usage.input_tokens=2**31 is a valid int64 attribute; "
-        "model_calls.input_tokens is PostgreSQL integer -> NumericValueOutOfRange -> 500",
-        content=_otlp(_set_tokens(AnyValue(int_value=2**31))),
-        content_type=OTLP_PROTOBUF,
-    ),
-    "otlp-agent-name-longer-than-column": Bug(
-        "POST",
-        "/v1/traces",
-        PG,
-        "too-long-on-postgresql: gen_ai.agent.name of 65 characters (also tool and model "
-        "names over 128) -> StringDataRightTruncation -> 500",
-        content=_otlp(_set_attr("gen_ai.agent.name", "a" * 65)),
-        content_type=OTLP_PROTOBUF,
-    ),
-    "otlp-nul-in-attribute": Bug(
-        "POST",
-        "/v1/traces",
-        PG,
-        "nul-on-postgresql: gen_ai.tool.name with a NUL -> DataError -> 500",
-        content=_otlp(_set_attr("gen_ai.tool.name", "search\x00web")),
-        content_type=OTLP_PROTOBUF,
-    ),
-    "otlp-json-body-not-an-object": Bug(
-        "POST",
-        "/v1/traces",
-        BOTH,
-        "otlp-json-not-an-object: decode_request passes any JSON value to "
-        "json_format.ParseDict; true, 1 or null raise TypeError (not caught) -> 500 "
-        "(should be 400 otlp.invalid)",
-        content=b"true",
-        content_type=OTLP_JSON,
-    ),
-    "otlp-json-array-accepted": Bug(
-        "POST",
-        "/v1/traces",
-        BOTH,
-        'otlp-json-not-an-object: a JSON body [] (or a string, "x") is not an '
-        "ExportTraceServiceRequest but ParseDict iterates it as an empty one -> 200 {} "
-        "(should be 400 otlp.invalid)",
-        content=b"[]",
-        content_type=OTLP_JSON,
-        want_4xx=True,
-    ),
-    "otlp-json-deeply-nested-body": Bug(
-        "POST",
-        "/v1/traces",
-        BOTH,
-        "decode_request catches ValueError etc. but not RecursionError: a JSON body nested "
-        "100 000 deep -> RecursionError from json.loads -> 500 (should be 400 otlp.invalid)",
-        content=b"[" * 100_000 + b"]" * 100_000,
-        content_type=OTLP_JSON,
-    ),
-    "otlp-deeply-nested-attribute-json": Bug(
-        "POST",
-        "/v1/traces",
-        BOTH,
-        "otlp_ingest._json catches JSONDecodeError only: gen_ai.input.messages holding JSON "
-        "nested 100 000 deep -> RecursionError -> 500",
-        content=_otlp(_set_attr("gen_ai.input.messages", "[" * 100_000 + "]" * 100_000)),
-        content_type=OTLP_PROTOBUF,
-    ),
-}
-
-
-def _bug_params() -> Iterator[Any]:
-    db = PG if ON_POSTGRES else SQLITE
-    for name, bug in KNOWN_BUGS.items():
-        # Every one is fixed: each request is a regression test on the database it broke.
-        if bug.fails_on in (BOTH, db):
-            yield pytest.param(bug, id=name)
-
-
-@pytest.mark.parametrize("bug", list(_bug_params()))
-def test_known_bug_requests_do_not_5xx(api: Api, store: SqlStore, bug: Bug) -> None:
-    """Each request is answered below 500 (strict xfail where the bug is: see ``reason``)."""
-    apply_spec(store, make_spec(ROUTER_TOOLS), actor="alice@example.com", clock=SystemClock())
-    headers = api.as_(bug.token) if bug.token else {}
-    if bug.content_type:
-        headers["Content-Type"] = bug.content_type
-    try:
-        response = api.client.request(
-            bug.method,
-            bug.path,
-            params=bug.params,
-            json=bug.json_body,
-            content=bug.content,
-            headers=headers,
-        )
-    except Exception as exc:  # the TestClient re-raises what the app raised: a 500
-        pytest.fail(f"500: {exc!r}"[:500])
-    assert response.status_code < 500, response.text[:300]
-    if bug.want_4xx:
-        assert 400 <= response.status_code < 500, f"{response.status_code}: {response.text[:300]}"
-
-
-def test_openapi_requires_the_event_type(api: Api) -> None:
-    schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
-    for name in ("RunRecorded", "RunHeartbeat", "ToolCallRecorded", "ModelCallRecorded"):
-        assert "type" in schemas[name].get("required", []), name

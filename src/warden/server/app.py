@@ -1,7 +1,9 @@
 """The control plane: one FastAPI app over the store, one router per resource.
 
 ``create_app(store)`` builds it; ``warden serve`` runs it on uvicorn. The OpenAPI schema is
-at ``/openapi.json``; request and response models are the core pydantic models.
+at ``/openapi.json``; request and response models are the core pydantic models. The
+routers are ``server.routers`` (``ROUTERS``, in the order they are included), the error
+responses ``server.error_responses``, the dashboard ``server.dashboard``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,50 @@ from fastapi import FastAPI
 from warden.core.clock import Clock, SystemClock
 from warden.server.dashboard import mount_dashboard
 from warden.server.deps import ServerContext
-from warden.server.errors import ERROR_RESPONSES, install_error_handlers
-from warden.server.routers import agents, audit, operations, otlp, runs, store_rpc, summary, tokens
+from warden.server.error_responses import ERROR_RESPONSES, install_error_handlers
+from warden.server.routers import (
+    agents,
+    approvals,
+    audit,
+    events,
+    handoffs,
+    health,
+    incidents,
+    kill_switch,
+    otlp,
+    outcomes,
+    rollout,
+    runs,
+    scope_changes,
+    store_rpc,
+    summary,
+    tokens,
+    tool_calls,
+)
 from warden.store import SqlStore
 
-__all__ = ["create_app"]
+__all__ = ["ROUTERS", "create_app"]
+
+ROUTERS = (
+    agents,
+    runs,
+    tool_calls,
+    events,
+    kill_switch,
+    approvals,
+    handoffs,
+    outcomes,
+    incidents,
+    rollout,
+    scope_changes,
+    audit,
+    tokens,
+    summary,
+    health,
+    otlp,
+    store_rpc,
+)
+"""Every API router module, in the order its routes are included (and listed in OpenAPI)."""
 
 
 def create_app(store: SqlStore, *, clock: Clock | None = None, auth: bool = True) -> FastAPI:
@@ -34,7 +75,7 @@ def create_app(store: SqlStore, *, clock: Clock | None = None, auth: bool = True
     )
     app.state.warden = ServerContext(store=store, clock=clock or SystemClock(), auth=auth)
     install_error_handlers(app)
-    for module in (agents, runs, operations, audit, tokens, summary, otlp, store_rpc):
+    for module in ROUTERS:
         app.include_router(module.router, responses=ERROR_RESPONSES)
     mount_dashboard(app)
     return app

@@ -8,7 +8,7 @@ changes something is sent. Nothing is fetched from elsewhere. Sign-in, roles and
 
 Pages: ``/`` (fleet), ``/agents/{agent}`` (spec, rollout, charts, readiness, kill switch),
 ``/runs`` and ``/runs/{id}`` (decision trail), ``/queue`` (approvals and handoffs),
-``/audit`` (audit log and chain status), ``/login``.
+``/audit`` (audit log and chain status), ``/login``: one module each in ``server.pages``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from warden.server.pages import auth, fleet, review, runs
+from warden.server.pages import agent, audit, auth, fleet, queue, runs
 from warden.server.pages.common import (
     LoginRequired,
     PageProblem,
@@ -34,7 +34,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def mount_dashboard(app: FastAPI) -> None:
     """Add the dashboard pages, their static files and their error pages to ``app``."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, fleet, runs, review):
+    for module in (auth, fleet, agent, runs, queue, audit):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, login_required_response)
     app.add_exception_handler(PageProblem, page_problem_response)

@@ -30,8 +30,8 @@ from warden.core.runs import ApprovalStatus
 from warden.core.tokens import Principal, Role
 from warden.errors import StoreUnavailable, WardenError
 from warden.server.deps import COOKIE, ServerContext, context, principal, require
-from warden.server.errors import status_of
-from warden.server.pages import plain
+from warden.server.error_responses import status_of
+from warden.server.pages import wording
 
 __all__ = [
     "CSRF_COOKIE",
@@ -60,19 +60,19 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 _ENV.filters.update(  # pyright: ignore[reportUnknownMemberType]
-    pct=plain.pct,
-    usd=plain.usd,
-    secs=plain.seconds,
-    when=plain.when,
-    words=plain.describe_value,
-    action_words=plain.action_words,
+    pct=wording.pct,
+    usd=wording.usd,
+    secs=wording.seconds,
+    when=wording.when,
+    words=wording.describe_value,
+    action_words=wording.action_words,
 )
 _ENV.globals.update(  # pyright: ignore[reportUnknownMemberType]
-    RUN_STATES=plain.RUN_STATES,
-    TOOL_STATES=plain.TOOL_STATES,
-    VERDICTS=plain.VERDICTS,
-    TRIGGERS=plain.TRIGGERS,
-    run_tone=plain.run_tone,
+    RUN_STATES=wording.RUN_STATES,
+    TOOL_STATES=wording.TOOL_STATES,
+    VERDICTS=wording.VERDICTS,
+    TRIGGERS=wording.TRIGGERS,
+    run_tone=wording.run_tone,
 )
 
 

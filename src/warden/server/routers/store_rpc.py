@@ -22,7 +22,7 @@ from warden.core.runs import ApprovalRequest, ApprovalStatus, SpecVersion
 from warden.core.tokens import Principal, Role
 from warden.errors import ConfigError, NotFoundError
 from warden.server.deps import ServerContext, context, deny_other_agent, require
-from warden.server.routers.runs import check_events_belong
+from warden.server.routers.events import check_events_belong
 from warden.store.remote import remote_methods, rpc_signature
 
 router = APIRouter(tags=["remote sdk"])

@@ -1,4 +1,4 @@
-"""Fleet-wide numbers for the top of the dashboard."""
+"""Fleet-wide numbers for the top of the dashboard (``/api/metrics/summary``)."""
 
 from __future__ import annotations
 
@@ -45,10 +45,3 @@ def summary(
         open_incidents=len(ctx.store.list_incidents(status=IncidentStatus.OPEN)),
         killed_agents=[a.agent for a in agents if a.kill_switch.engaged],
     )
-
-
-@router.get("/healthz", include_in_schema=False)
-def healthz(ctx: ServerContext = Depends(context)) -> dict[str, str]:
-    """Liveness and store reachability (503 when the store is down)."""
-    ctx.store.ping()
-    return {"status": "ok"}

@@ -1,4 +1,9 @@
-"""Plain words for the dashboard: what a spec allows, what a state means, how to show numbers.
+"""The dashboard's wording: records and numbers in plain words.
+
+What a spec allows (tool access, argument rules, budgets, escalation, kill criteria), what
+a run, tool call, verdict, audit action, rollout stage or readiness item means, and how
+numbers, money, durations and times are shown (also the templates' filters, installed by
+``pages.common``).
 
 Presentation only: every fact shown comes from the core models and the runtime functions
 the API uses; this module only says it in words a non-technical reviewer reads.

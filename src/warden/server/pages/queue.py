@@ -1,4 +1,9 @@
-"""The review queue (calls waiting for approval, runs handed to people) and the audit log."""
+"""The review queue: calls waiting for approval (with what their run did so far) and runs
+handed to people, and the form that approves or denies a waiting call (reviewer).
+
+The form is here because it is part of the page: a refused decision shows the queue again
+with the error, and a done one comes back to it with a notice (``_DONE``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from warden.core.audit import AuditEntry
 from warden.core.explain import explain_tool_call
 from warden.core.runs import ApprovalRequest, ApprovalStatus, Handoff
 from warden.core.tokens import Principal, Role
@@ -33,7 +37,6 @@ _DONE = {
     "the audit log.",
     "denied": "Denied. The call will not run; the decision is in the audit log.",
 }
-AUDIT_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -138,49 +141,3 @@ def decide(
     except RunStateError as exc:  # decided by someone else, expired or cancelled meanwhile
         return queue_response(request, who, ctx, status=409, error=exc.message)
     return RedirectResponse(f"/queue?done={statuses[decision].value}", 303)
-
-
-def _audit_page(
-    ctx: ServerContext, agent: str | None, before: int, limit: int
-) -> tuple[list[AuditEntry], int | None]:
-    """Up to ``limit`` entries numbered below ``before``, newest first, and where the next
-    page starts (None on the last page). Reads backwards in windows of sequence numbers."""
-    found: list[AuditEntry] = []
-    high = before - 1
-    while high > 0 and len(found) <= limit:
-        low = max(0, high - 1000)
-        rows = ctx.store.list_audit(agent=agent, after_seq=low, limit=high - low)
-        found.extend(reversed([e for e in rows if e.seq <= high]))
-        high = low
-    page = found[:limit]
-    return page, (page[-1].seq if len(found) > limit else None)
-
-
-@router.get("/audit")
-def audit_page(
-    request: Request,
-    agent: str = "",
-    before: str = "",
-    who: Principal = Depends(viewer),
-    ctx: ServerContext = Depends(context),
-) -> Response:
-    """The audit log, newest first, with the state of its hash chain."""
-    check = ctx.store.verify_audit()
-    head = ctx.store.audit_head()
-    chosen = who.agent or (agent.strip() if usable(agent) else "") or None
-    wanted = int(before) if before.isdigit() and len(before) < 19 else 0
-    start = wanted if 0 < wanted <= head.seq + 1 else head.seq + 1
-    entries, older = _audit_page(ctx, chosen, start, AUDIT_PAGE)
-    agents = sorted({v.agent for v in ctx.store.list_spec_versions() if who.may_act_on(v.agent)})
-    return render(
-        request,
-        "audit.html",
-        who,
-        check=check,
-        head=head,
-        entries=entries,
-        older=older,
-        agent=chosen or "",
-        agents=agents,
-        paged=start <= head.seq,
-    )

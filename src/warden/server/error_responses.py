@@ -1,8 +1,10 @@
-"""Errors become JSON: every failure is a 4xx/5xx with ``{"error": {"code", "message"}}``.
+"""The API's HTTP error responses: the JSON error body, its OpenAPI documentation
+(``ERROR_RESPONSES``), the status of each Warden error and the handlers that answer with it.
 
-``ConfigError`` → 400, request validation → 422, ``NotFoundError`` → 404,
-``RunStateError`` and ``ControlError`` → 409, ``PolicyDenied`` → 403,
-``StoreUnavailable`` → 503. Anything else is logged and answered 500 with no internals.
+Every failure is a 4xx/5xx with ``{"error": {"code", "message"}}``: ``ConfigError`` → 400,
+request validation → 422, ``NotFoundError`` → 404, ``RunStateError`` and ``ControlError``
+→ 409, ``PolicyDenied`` → 403, ``StoreUnavailable`` → 503. Anything else is logged and
+answered 500 with no internals. (The exception tree itself is ``warden.errors``.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from warden.errors import (
     WardenError,
 )
 
-__all__ = ["ERROR_RESPONSES", "ErrorBody", "error_body", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "error_body", "install_error_handlers", "status_of"]
 
 log = logging.getLogger("warden.server")
 

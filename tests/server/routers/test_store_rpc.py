@@ -1,0 +1,68 @@
+"""``routers/store_rpc.py``: ``/api/rpc`` serves only what an agent's runtime needs, each
+method checked against an agent-bound token."""
+
+from __future__ import annotations
+
+from warden.core.clock import SystemClock
+from warden.core.runs import ApprovalRequest
+
+
+def test_store_rpc_exposes_only_what_an_agent_runtime_needs(api, store) -> None:
+    from datetime import timedelta
+
+    now = SystemClock().now()
+    store.create_approval(
+        ApprovalRequest(
+            id="apr_r",
+            run_id="r",
+            agent="test-agent",
+            seq=1,
+            tool="issue_refund",
+            args_hash="h",
+            rule="access",
+            reason="why",
+            created_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+    )
+    ks = api.post("/api/rpc/get_kill_switch", "router-bot", json={"args": {"agent": "test-agent"}})
+    assert ks.status_code == 200
+    assert ks.json()["result"]["engaged"] is False
+    assert (
+        api.post(
+            "/api/rpc/get_kill_switch", "router-bot", json={"args": {"agent": "other-agent"}}
+        ).status_code
+        == 403
+    )
+    # An agent cannot approve its own request, nor flip its kill switch, nor read the audit log.
+    approve = {
+        "args": {
+            "approval_id": "apr_r",
+            "status": "approved",
+            "actor": "bot",
+            "reason": "me",
+            "at": now.isoformat(),
+        }
+    }
+    assert api.post("/api/rpc/decide_approval", "router-bot", json=approve).status_code == 403
+    assert api.post("/api/rpc/set_kill_switch", "router-bot", json={"args": {}}).status_code == 404
+    assert api.post("/api/rpc/list_audit", "router-bot", json={"args": {}}).status_code == 404
+    assert (
+        api.post("/api/rpc/get_kill_switch", "viewer", json={"args": {"agent": "x"}}).status_code
+        == 403
+    )
+    bad = api.post("/api/rpc/get_kill_switch", "router-bot", json={"args": {"agnt": "test-agent"}})
+    assert bad.status_code == 400
+    expire = {
+        "args": {
+            "approval_id": "apr_r",
+            "status": "expired",
+            "actor": "warden",
+            "reason": "timeout",
+            "at": now.isoformat(),
+        }
+    }
+    assert (
+        api.post("/api/rpc/decide_approval", "router-bot", json=expire).json()["result"]["status"]
+        == "expired"
+    )
