@@ -66,3 +66,39 @@ def test_store_rpc_exposes_only_what_an_agent_runtime_needs(api, store) -> None:
         api.post("/api/rpc/decide_approval", "router-bot", json=expire).json()["result"]["status"]
         == "expired"
     )
+
+
+def test_the_rpc_surface_is_the_runtime_port_and_nothing_else(api) -> None:
+    from warden.core.ports import ControlStore, RuntimeStore
+    from warden.server.routers.store_rpc import CHECKS, EXPOSED
+    from warden.store.remote import LOCAL_METHODS
+
+    port = {n for n, m in vars(RuntimeStore).items() if callable(m) and not n.startswith("_")}
+    assert port - LOCAL_METHODS == EXPOSED == set(CHECKS)
+    control = {n for n, m in vars(ControlStore).items() if callable(m) and not n.startswith("_")}
+    for method in sorted(control | LOCAL_METHODS):  # save_rollout, set_kill_switch, ...
+        r = api.post(f"/api/rpc/{method}", "router-bot", json={"args": {}})
+        assert r.status_code == 404, method
+
+
+def test_an_agent_enrolls_its_own_version_only(api, store) -> None:
+    from warden.core.runs import SpecVersion
+
+    now = SystemClock().now()
+    mine = SpecVersion(agent="test-agent", content_hash="h1", version="1", spec={}, created_at=now)
+    other = mine.model_copy(update={"agent": "other-agent"})
+    body = {"has_plan": True, "at": now.isoformat()}
+    ok = api.post(
+        "/api/rpc/enroll_version",
+        "router-bot",
+        json={"args": {"version": mine.model_dump(mode="json"), **body}},
+    )
+    assert ok.status_code == 200
+    assert ok.json()["result"]["stage"] == "shadow"
+    refused = api.post(
+        "/api/rpc/enroll_version",
+        "router-bot",
+        json={"args": {"version": other.model_dump(mode="json"), **body}},
+    )
+    assert refused.status_code == 403
+    assert store.get_rollout("other-agent") is None
