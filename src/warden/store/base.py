@@ -20,13 +20,9 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,15 +32,34 @@ from sqlalchemy.exc import OperationalError
 from warden.errors import ConfigError, StoreConfigError, StoreUnavailable
 from warden.store.killswitch.write_gate import WriteGate
 
-__all__ = ["SqlBase", "migrate"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["HEAD_REVISION", "SqlBase", "migrate"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
+HEAD_REVISION = "0005"
+"""The newest Alembic revision in ``migrations/versions`` (a test keeps the two equal).
+
+Knowing it without loading Alembic lets a store at the newest schema open without
+importing Alembic at all (about 60 ms of every ``warden`` command's start)."""
+
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config(str(_MIGRATIONS / "alembic.ini"))
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     return cfg
+
+
+def _stored_revision(conn: Connection) -> str | None:
+    """The revision in ``alembic_version``, or None when there is no such table yet."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+    return str(row[0]) if row is not None else None
 
 
 def migrate(engine: Engine) -> None:
@@ -53,12 +68,13 @@ def migrate(engine: Engine) -> None:
     Raises:
         StoreUnavailable: The database cannot be reached.
     """
-    cfg = _alembic_config()
-    head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
         with engine.begin() as conn:
-            if MigrationContext.configure(conn).get_current_revision() == head:
+            if _stored_revision(conn) == HEAD_REVISION:
                 return
+            from alembic import command
+
+            cfg = _alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:

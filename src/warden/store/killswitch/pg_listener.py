@@ -14,7 +14,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy.engine import URL
 
 __all__ = ["CHANNEL", "KillSwitchListener"]
@@ -49,6 +48,8 @@ class KillSwitchListener:
         self._stop.set()
 
     def _run(self) -> None:
+        import psycopg  # PostgreSQL only: SQLite stores never load the driver
+
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
