@@ -4,14 +4,16 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo lint typecheck layers test test-sqlite test-postgres bench clean
+.PHONY: install demo lint typecheck layers test test-sqlite test-postgres test-wheel bench bench-startup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# warden, and beside it the ticket-router example (its own distribution, examples/pyproject.toml:
+# `warden demo` finds it through its `warden.demos` entry point), both editable.
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -e ./examples
 	@# the dashboard's browser tests drive Debian's chromium (Playwright's own download does not work here)
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
@@ -38,11 +40,20 @@ test-postgres: install
 	       echo "  pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
 	WARDEN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
 
-# The whole check: lint, types, layers, and the suite on SQLite and on PostgreSQL.
-test: lint typecheck layers test-sqlite test-postgres
+# The wheel alone: built, installed without extras into a fresh venv, used outside the
+# checkout (tests/test_wheel.py; pip fetches the dependencies; about a minute).
+test-wheel: install
+	WARDEN_TEST_WHEEL=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_wheel.py
+
+# The whole check: lint, types, layers, the suite on SQLite and on PostgreSQL, the wheel.
+test: lint typecheck layers test-sqlite test-postgres test-wheel
 
 bench: install
 	$(BIN)/python bench/runtime_overhead.py
+
+# import warden, warden --help, warden kill: wall time against `python -c pass` (bench/README.md)
+bench-startup: install
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .warden

@@ -5,23 +5,15 @@ enforced on every tool and model call, with every run recorded.
 
     from warden import Warden
     wd = Warden.open("agents/ticket-router.yaml")
+
+The names below are imported on first use (PEP 562), so ``import warden`` (and every
+``warden`` command, which imports this package first) stays fast; the errors are cheap and
+imported at once.
 """
 
-from warden.core import (
-    Access,
-    AgentSpec,
-    CallInput,
-    Decision,
-    FakeClock,
-    RunMode,
-    RunState,
-    RunStatus,
-    SystemClock,
-    ToolCallStatus,
-    Verdict,
-    load_spec,
-    parse_spec,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from warden.errors import (
     ApprovalDenied,
     ApprovalTimeout,
@@ -43,9 +35,26 @@ from warden.errors import (
     WardenError,
     WardenSignal,
 )
-from warden.policy import decide
-from warden.runtime import Governor, Proposal, Run
-from warden.sdk import Warden
+
+if TYPE_CHECKING:
+    from warden.core import (
+        Access,
+        AgentSpec,
+        CallInput,
+        Decision,
+        FakeClock,
+        RunMode,
+        RunState,
+        RunStatus,
+        SystemClock,
+        ToolCallStatus,
+        Verdict,
+        load_spec,
+        parse_spec,
+    )
+    from warden.policy import decide
+    from warden.runtime import Governor, Proposal, Run
+    from warden.sdk import Warden
 
 __version__ = "0.1.0"
 
@@ -89,3 +98,45 @@ __all__ = [
     "load_spec",
     "parse_spec",
 ]
+
+# Where each lazily imported name lives (the same packages as before they were lazy).
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "Access",
+            "AgentSpec",
+            "CallInput",
+            "Decision",
+            "FakeClock",
+            "RunMode",
+            "RunState",
+            "RunStatus",
+            "SystemClock",
+            "ToolCallStatus",
+            "Verdict",
+            "load_spec",
+            "parse_spec",
+        ],
+        "warden.core",
+    ),
+    "decide": "warden.policy",
+    "Governor": "warden.runtime",
+    "Proposal": "warden.runtime",
+    "Run": "warden.runtime",
+    "Warden": "warden.sdk",
+}
+
+
+if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
+
+    def __getattr__(name: str) -> object:
+        """Import a public name on first use (PEP 562)."""
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from tests.backtest.synth import synth_runs, write_jsonl
 from warden.backtest import load_ground_truth
-from warden.cli.app import app
+from warden.cli.main import app
 from warden.core.spec_loader import load_spec
 
 agentdojo = pytest.importorskip("agentdojo")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from warden import PolicyDenied
 from warden.backtest import from_detail, replay
-from warden.cli.app import app
+from warden.cli.main import app
 from warden.core.clock import SystemClock
 from warden.core.runs import RunFilter
 

@@ -1,5 +1,5 @@
 """``python -m warden.cli``."""
 
-from warden.cli.app import main
+from warden.cli.main import main
 
 main()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import TypeAdapter
 
 from warden.cli.shared import DbUrl, JsonFlag, err, open_cli_store, out, print_json
-from warden.core.audit import AuditEntry
+
+if TYPE_CHECKING:
+    from warden.core.audit import AuditEntry
 
 __all__ = ["app", "describe_change"]
 
@@ -43,6 +44,10 @@ def audit_log(
     as_json: JsonFlag = False,
 ) -> None:
     """Show the newest entries, oldest first: who did what, when, why, and what changed."""
+    from pydantic import TypeAdapter
+
+    from warden.core.audit import AuditEntry
+
     with open_cli_store(database_url) as store:
         if agent is None:
             after = max(0, store.audit_head().seq - limit)

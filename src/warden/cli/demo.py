@@ -1,7 +1,9 @@
 """``warden demo``: the ticket router on real BANKING77 traffic (``examples/ticket_router``).
 
 The example lives outside the ``warden`` package (it is what a user's own agent looks like)
-and is installed beside it as ``ticket_router``; it needs scikit-learn (``warden[demo]``).
+and is its own distribution, ``warden-ticket-router`` (``examples/pyproject.toml``; it needs
+scikit-learn). ``make install`` installs it beside warden; it registers its demo module in
+the entry-point group ``warden.demos``, and this command finds it there.
 """
 
 from __future__ import annotations
@@ -9,20 +11,51 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from warden.cli.shared import err
 from warden.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from ticket_router.report import DemoReport
 
-__all__ = ["demo_cmd"]
+__all__ = ["DEMO", "DEMOS_GROUP", "app", "demo_cmd", "load_demo"]
+
+DEMOS_GROUP = "warden.demos"
+DEMO = "ticket-router"
+INSTALL_HINT = "pip install -e examples (from a warden checkout), or make install"
+
+app = typer.Typer()
+
+
+def load_demo(name: str = DEMO) -> ModuleType:
+    """The demo module registered as ``name`` in the entry-point group ``warden.demos``.
+
+    It has ``DemoSettings`` and ``run_demo(settings, progress=None) -> DemoReport``
+    (``ticket_router.demo``).
+
+    Raises:
+        ConfigError: No such demo is installed.
+        ImportError: It is installed but cannot be imported.
+    """
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=DEMOS_GROUP, name=name)
+    if not found:
+        raise ConfigError(
+            f"the {name} demo is not installed (no {name!r} in the entry-point group "
+            f"{DEMOS_GROUP}); install it with: {INSTALL_HINT}"
+        )
+    module = next(iter(found)).load()
+    if not isinstance(module, ModuleType):
+        raise ConfigError(f"entry point {name!r} in {DEMOS_GROUP} is not a module: {module!r}")
+    return module
 
 
 def _pct(value: float | None) -> str:
@@ -30,6 +63,8 @@ def _pct(value: float | None) -> str:
 
 
 def _table(report: DemoReport, seconds: float) -> Table:
+    from rich.table import Table
+
     table = Table(title="warden demo: ticket-router on BANKING77 test traffic", show_lines=False)
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -75,6 +110,7 @@ def _table(report: DemoReport, seconds: float) -> Table:
     return table
 
 
+@app.command("demo")
 def demo_cmd(
     data: Annotated[
         Path, typer.Option("--data", help="BANKING77 folder (train.csv, test.csv).")
@@ -96,12 +132,15 @@ def demo_cmd(
     The red team's tickets too. Every number in the report is measured.
     """
     try:
-        from ticket_router.demo import DemoSettings, run_demo
+        demo = load_demo()
+    except ConfigError as exc:
+        err.print(exc.message)
+        raise typer.Exit(2) from exc
     except ImportError as exc:
         err.print(f"the demo needs the ticket_router example and scikit-learn: {exc}")
-        err.print("install with: pip install -e '.[demo]' (or make install)")
+        err.print(f"install with: {INSTALL_HINT}")
         raise typer.Exit(2) from exc
-    settings = DemoSettings(
+    settings = demo.DemoSettings(
         data_dir=data,
         database_url=database_url,
         seed=seed,
@@ -111,8 +150,16 @@ def demo_cmd(
     t0 = time.perf_counter()
     try:
         if as_json:
-            report = run_demo(settings)
+            report: DemoReport = demo.run_demo(settings)
         else:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -125,7 +172,7 @@ def demo_cmd(
                 def progress(phase: str, done: int, total: int) -> None:
                     bar.update(task, description=phase, completed=done, total=total)
 
-                report = run_demo(settings, progress)
+                report = demo.run_demo(settings, progress)
     except ConfigError as exc:
         err.print(exc.message)
         raise typer.Exit(2) from exc

@@ -1,60 +1,22 @@
-"""``warden incidents list|show|ack|resolve`` and ``warden page test``."""
+"""``warden incidents list|show|ack|resolve``: incidents opened by kill criteria."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import TypeAdapter
 
-from warden.cli.shared import (
-    DbUrl,
-    JsonFlag,
-    actor,
-    err,
-    exit_on_spec_error,
-    open_cli_store,
-    out,
-    print_json,
-)
-from warden.control.gates import spec_of
-from warden.control.paging import send_test_page
-from warden.core.clock import SystemClock
-from warden.core.incidents import Incident, IncidentStatus
-from warden.core.ports import Store
-from warden.core.spec import AgentSpec
-from warden.core.spec_loader import load_spec
-from warden.errors import ControlError, NotFoundError, SpecError
-from warden.integrations.pagers import HttpPager
+from warden.cli.shared import DbUrl, JsonFlag, actor, open_cli_store, out, print_json
+from warden.core.incidents import IncidentStatus
 
-__all__ = ["app", "page_app", "spec_in_force"]
+if TYPE_CHECKING:
+    from warden.core.incidents import Incident
+
+__all__ = ["app"]
 
 app = typer.Typer(help="Incidents opened by kill criteria.", no_args_is_help=True)
-page_app = typer.Typer(help="The on-call channels.", no_args_is_help=True)
 
 IncidentId = Annotated[str, typer.Argument(help="Incident id.")]
-SpecFile = Annotated[
-    Path | None, typer.Option("--spec", help="Spec file (default: the version in rollout).")
-]
-
-
-def spec_in_force(store: Store, agent: str, spec_file: Path | None) -> AgentSpec:
-    """The spec from ``spec_file``, else the version being rolled out, else the one applied.
-
-    Raises:
-        ControlError: Neither is known.
-        SpecError: The file is invalid.
-    """
-    if spec_file is not None:
-        return load_spec(spec_file)
-    state = store.get_rollout(agent)
-    if state is not None:
-        return spec_of(store, agent, state.spec_hash)
-    change = store.current_spec_change(agent)
-    if change is not None:
-        return spec_of(store, agent, change.to_hash)
-    raise ControlError(f"no spec of {agent} is in rollout or applied: pass --spec FILE")
 
 
 def _line(i: Incident) -> str:
@@ -71,6 +33,10 @@ def incidents_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Incidents, newest first."""
+    from pydantic import TypeAdapter
+
+    from warden.core.incidents import Incident
+
     with open_cli_store(database_url) as store:
         rows = store.list_incidents(agent, status=status)
     if as_json:
@@ -85,6 +51,8 @@ def incidents_show(
     incident_id: IncidentId, database_url: DbUrl = None, as_json: JsonFlag = False
 ) -> None:
     """One incident and every page sent about it."""
+    from warden.errors import NotFoundError
+
     with open_cli_store(database_url) as store:
         incident = store.get_incident(incident_id)
         if incident is None:
@@ -111,6 +79,8 @@ def incidents_show(
 def _update(
     incident_id: str, status: IncidentStatus, reason: str, database_url: str | None, as_json: bool
 ) -> None:
+    from warden.core.clock import SystemClock
+
     with open_cli_store(database_url) as store:
         incident = store.update_incident(
             incident_id, actor=actor(), at=SystemClock().now(), status=status, reason=reason
@@ -141,29 +111,3 @@ def incidents_resolve(
 ) -> None:
     """Resolve: the criterion may open a new incident if it trips again."""
     _update(incident_id, IncidentStatus.RESOLVED, reason, database_url, as_json)
-
-
-@page_app.command("test")
-def page_test(
-    agent: Annotated[str, typer.Argument(help="Agent name.")],
-    spec_file: SpecFile = None,
-    database_url: DbUrl = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Send a test page to every on-call channel (exit 1 if any was not delivered)."""
-    with open_cli_store(database_url) as store:
-        try:
-            spec = spec_in_force(store, agent, spec_file)
-        except SpecError as exc:
-            exit_on_spec_error(exc)
-        deliveries = send_test_page(store, spec, HttpPager(), SystemClock())
-    if as_json:
-        print_json([d.model_dump(mode="json") for d in deliveries])
-    else:
-        if not deliveries:
-            err.print(f"{agent} has no on-call channels (spec.oncall.channels)")
-        for d in deliveries:
-            state = "delivered" if d.delivered else f"NOT delivered ({d.error})"
-            out.print(f"{d.channel} {d.target}: {state}", markup=False, highlight=False)
-    if not deliveries or not all(d.delivered for d in deliveries):
-        raise typer.Exit(1)

@@ -8,27 +8,25 @@ import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from warden.backtest import Backtest, RecordedRun, load_runs, load_store_runs, replay, summarise
-from warden.backtest.report import AttackMetrics
-from warden.backtest.replay import ReplayedRun
 from warden.cli.shared import exit_on_spec_error
-from warden.core.clock import SystemClock
-from warden.core.decisions import RuleMode
-from warden.core.spec import AgentSpec
-from warden.core.spec_loader import load_spec
 from warden.errors import ConfigError, SpecError, WardenError
-from warden.sdk.settings import Settings
-from warden.store import open_store
 
-__all__ = ["policy_app"]
+if TYPE_CHECKING:
+    from rich.table import Table
 
-policy_app = typer.Typer(help="Test a policy against recorded traffic.", no_args_is_help=True)
+    from warden.backtest import Backtest, RecordedRun
+    from warden.backtest.replay import ReplayedRun
+    from warden.backtest.report import AttackMetrics
+    from warden.core.spec import AgentSpec
+
+__all__ = ["app", "parse_duration"]
+
+app = typer.Typer(help="Test a policy against recorded traffic.", no_args_is_help=True)
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -49,6 +47,9 @@ def parse_duration(text: str) -> timedelta:
 
 
 def _with_rules(spec: AgentSpec, overrides: list[str]) -> AgentSpec:
+    from warden.core.decisions import RuleMode
+    from warden.core.spec import AgentSpec
+
     if not overrides:
         return spec
     rules = dict(spec.spec.policy.rules)
@@ -76,6 +77,8 @@ def _pick(specs: dict[str, AgentSpec], run: RecordedRun) -> AgentSpec:
 
 
 def _replayed(specs: dict[str, AgentSpec], runs: Iterator[RecordedRun]) -> Iterator[ReplayedRun]:
+    from warden.backtest import replay
+
     for run in runs:
         yield replay(_pick(specs, run), run)
 
@@ -85,6 +88,8 @@ def _pct(x: float) -> str:
 
 
 def _metrics_table(title: str, rows: dict[str, AttackMetrics]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for col in (
         "group",
@@ -116,6 +121,8 @@ def _metrics_table(title: str, rows: dict[str, AttackMetrics]) -> Table:
 
 
 def _print_report(report: Backtest, by_pipeline: bool) -> None:
+    from rich.table import Table
+
     out.print(
         f"[bold]Policy backtest[/] of {report.spec} on {report.runs} runs, {report.calls} calls: "
         + ", ".join(f"{k} {v}" for k, v in sorted(report.verdicts.items()))
@@ -163,7 +170,7 @@ def _print_report(report: Backtest, by_pipeline: bool) -> None:
             out.print(f"… and {len(report.changed) - 50} more (see --json)")
 
 
-@policy_app.command("backtest")
+@app.command("backtest")
 def backtest(
     spec: Annotated[
         list[Path],
@@ -197,6 +204,12 @@ def backtest(
 ) -> None:
     """Replay recorded runs, call by call, through the spec; count what it allows, sends for
     approval, or denies, and (for AgentDojo) the attacks it would have stopped."""
+    from warden.backtest import load_runs, load_store_runs, summarise
+    from warden.core.clock import SystemClock
+    from warden.core.spec_loader import load_spec
+    from warden.sdk.settings import Settings
+    from warden.store import open_store
+
     try:
         specs = {p.stem: _with_rules(load_spec(p), rule or []) for p in spec}
         if fmt not in ("agentdojo", "otlp-json", "warden"):

@@ -15,15 +15,14 @@ from warden.cli.shared import (
     out,
     print_json,
 )
-from warden.control.gates import readiness, spec_of
-from warden.core.clock import SystemClock
-from warden.core.readiness import CheckStatus
-from warden.core.spec_loader import load_spec
 from warden.errors import ControlError, SpecError
 
-__all__ = ["readiness_cmd"]
+__all__ = ["app", "readiness_cmd"]
+
+app = typer.Typer()
 
 
+@app.command("readiness")
 def readiness_cmd(
     agent: Annotated[str, typer.Argument(help="Agent name.")],
     spec_file: Annotated[
@@ -34,6 +33,11 @@ def readiness_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """The readiness review: exit 0 when every item passes, 1 listing the fixes when not."""
+    from warden.control.gates import readiness, spec_of
+    from warden.core.clock import SystemClock
+    from warden.core.readiness import CheckStatus
+    from warden.core.spec_loader import load_spec
+
     with open_cli_store(database_url) as store:
         if spec_file is not None:
             try:

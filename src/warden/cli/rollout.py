@@ -1,39 +1,34 @@
-"""``warden rollout status|advance|rollback`` and ``warden outcomes record``."""
+"""``warden rollout status|advance|rollback``: shadow -> canary -> live, with gates."""
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from warden.cli.shared import DbUrl, JsonFlag, actor, err, open_cli_store, out, print_json
-from warden.control.gates import gate_check
-from warden.control.outcomes import record_outcome
-from warden.control.rollout import change_stage, rollout_status
-from warden.core.clock import SystemClock
-from warden.core.gates import GateResult, GateStatus
-from warden.core.rollout import RolloutAction, RolloutState
-from warden.core.status import RolloutStatus
-from warden.errors import GateNotPassed
 
-__all__ = ["app", "outcomes_app"]
+if TYPE_CHECKING:
+    from warden.core.gates import GateResult
+    from warden.core.rollout import RolloutAction
+    from warden.core.status import RolloutStatus
+
+__all__ = ["app"]
 
 app = typer.Typer(help="Rollout: shadow -> canary -> live, with gates.", no_args_is_help=True)
-outcomes_app = typer.Typer(
-    help="What people actually did, compared with shadow proposals.", no_args_is_help=True
-)
 
 Agent = Annotated[str, typer.Argument(help="Agent name.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
-_MARK = {GateStatus.PASS: "[green]pass[/]", GateStatus.FAIL: "[red]fail[/]"}
 
 
 def _gate_lines(gate: GateResult) -> list[str]:
+    from warden.core.gates import GateStatus
+
+    mark = {GateStatus.PASS: "[green]pass[/]", GateStatus.FAIL: "[red]fail[/]"}
     head = f"gate to {gate.target.value if gate.target else '-'}: "
-    lines = [head + _MARK.get(gate.status, "[yellow]inconclusive (holds)[/]")]
+    lines = [head + mark.get(gate.status, "[yellow]inconclusive (holds)[/]")]
     for c in gate.checks:
-        lines.append(f"  {_MARK.get(c.status, '[yellow]inconclusive[/]')} {c.name}: {c.detail}")
+        lines.append(f"  {mark.get(c.status, '[yellow]inconclusive[/]')} {c.name}: {c.detail}")
     return lines
 
 
@@ -78,6 +73,9 @@ def _show(status: RolloutStatus) -> None:
 @app.command("status")
 def status_cmd(agent: Agent, database_url: DbUrl = None, as_json: JsonFlag = False) -> None:
     """Stage, traffic, kill switch, agreement and the gate out of the current stage."""
+    from warden.control.rollout import rollout_status
+    from warden.core.clock import SystemClock
+
     with open_cli_store(database_url) as store:
         status = rollout_status(store, agent, SystemClock())
     if as_json:
@@ -94,10 +92,15 @@ def _move(
     database_url: str | None,
     as_json: bool,
 ) -> None:
+    from warden.control.gates import gate_check
+    from warden.control.rollout import change_stage
+    from warden.core.clock import SystemClock
+    from warden.errors import GateNotPassed
+
     clock = SystemClock()
     with open_cli_store(database_url) as store:
         try:
-            state: RolloutState = change_stage(
+            state = change_stage(
                 store,
                 agent,
                 action,
@@ -130,6 +133,8 @@ def advance(
     as_json: JsonFlag = False,
 ) -> None:
     """Move to the next stage if the current stage's gate passes (exit 1 if it holds or fails)."""
+    from warden.core.rollout import RolloutAction
+
     _move(agent, RolloutAction.ADVANCE, reason, expected_version, database_url, as_json)
 
 
@@ -144,33 +149,6 @@ def rollback(
     as_json: JsonFlag = False,
 ) -> None:
     """Take the agent out of service: every run takes the fallback until it restarts in shadow."""
+    from warden.core.rollout import RolloutAction
+
     _move(agent, RolloutAction.ROLLBACK, reason, expected_version, database_url, as_json)
-
-
-@outcomes_app.command("record")
-def outcomes_record(
-    agent: Agent,
-    key: Annotated[str, typer.Argument(help="Run id or routing key.")],
-    action: Annotated[
-        str,
-        typer.Option(
-            "--action",
-            help='What the person did, as JSON: \'{"tool": "route_ticket", "arguments": '
-            '{"queue": "card_arrival"}}\', a list of those, a tool name, or null.',
-        ),
-    ],
-    database_url: DbUrl = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Record a person's actual action for a run and compare it with the agent's proposal."""
-    try:
-        parsed: Any = json.loads(action)
-    except json.JSONDecodeError:
-        parsed = action  # a bare tool name
-    with open_cli_store(database_url) as store:
-        outcome = record_outcome(store, agent, key, parsed, actor=actor(), clock=SystemClock())
-    if as_json:
-        print_json(outcome)
-    else:
-        verdict = "[green]agrees[/]" if outcome.agreed else "[red]disagrees[/]"
-        out.print(f"run {outcome.run_id} ({outcome.spec_version}): the agent {verdict}")

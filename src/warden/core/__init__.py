@@ -1,28 +1,35 @@
 """Pure models and protocols: the agent spec, calls, decisions, runs, events, the store ports.
 
 No I/O here beyond reading a spec file; no database driver is ever imported.
+
+The names below are imported on first use (PEP 562): importing one core module (the clock,
+say) does not build every pydantic model of the core.
 """
 
-from warden.core.calls import CallInput, RunState, arguments_hash, canonical_json
-from warden.core.clock import Clock, FakeClock, SystemClock
-from warden.core.decisions import RULES, Decision, RuleHit, RuleMode, Verdict
-from warden.core.killswitch import KillSwitchState
-from warden.core.ports import ControlStore, RuntimeStore, Store
-from warden.core.runs import (
-    ApprovalRequest,
-    ApprovalStatus,
-    Handoff,
-    ModelCallRecord,
-    RunDetail,
-    RunFilter,
-    RunMode,
-    RunRecord,
-    RunStatus,
-    ToolCallRecord,
-    ToolCallStatus,
-)
-from warden.core.spec import Access, AgentSpec, ToolSpec
-from warden.core.spec_loader import load_spec, parse_spec
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warden.core.calls import CallInput, RunState, arguments_hash, canonical_json
+    from warden.core.clock import Clock, FakeClock, SystemClock
+    from warden.core.decisions import RULES, Decision, RuleHit, RuleMode, Verdict
+    from warden.core.killswitch import KillSwitchState
+    from warden.core.ports import ControlStore, RuntimeStore, Store
+    from warden.core.runs import (
+        ApprovalRequest,
+        ApprovalStatus,
+        Handoff,
+        ModelCallRecord,
+        RunDetail,
+        RunFilter,
+        RunMode,
+        RunRecord,
+        RunStatus,
+        ToolCallRecord,
+        ToolCallStatus,
+    )
+    from warden.core.spec import Access, AgentSpec, ToolSpec
+    from warden.core.spec_loader import load_spec, parse_spec
 
 __all__ = [
     "RULES",
@@ -58,3 +65,44 @@ __all__ = [
     "load_spec",
     "parse_spec",
 ]
+
+# The module that defines each name.
+_LAZY = {
+    **dict.fromkeys(["CallInput", "RunState", "arguments_hash", "canonical_json"], "calls"),
+    **dict.fromkeys(["Clock", "FakeClock", "SystemClock"], "clock"),
+    **dict.fromkeys(["RULES", "Decision", "RuleHit", "RuleMode", "Verdict"], "decisions"),
+    "KillSwitchState": "killswitch",
+    **dict.fromkeys(["ControlStore", "RuntimeStore", "Store"], "ports"),
+    **dict.fromkeys(
+        [
+            "ApprovalRequest",
+            "ApprovalStatus",
+            "Handoff",
+            "ModelCallRecord",
+            "RunDetail",
+            "RunFilter",
+            "RunMode",
+            "RunRecord",
+            "RunStatus",
+            "ToolCallRecord",
+            "ToolCallStatus",
+        ],
+        "runs",
+    ),
+    **dict.fromkeys(["Access", "AgentSpec", "ToolSpec"], "spec"),
+    **dict.fromkeys(["load_spec", "parse_spec"], "spec_loader"),
+}
+
+if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
+
+    def __getattr__(name: str) -> object:
+        """Import a public name on first use (PEP 562)."""
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

@@ -27,7 +27,6 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-import cel  # pyright: ignore[reportMissingTypeStubs]
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -181,6 +180,10 @@ class ToolSpec(_Strict):
     @classmethod
     def _cel_compiles(cls, v: str | None) -> str | None:
         if v is not None:
+            # imported here, not at the top: ``cel`` imports its CLI (prompt_toolkit), about
+            # 100 ms, which only a spec with an ``approval_when`` needs
+            import cel  # pyright: ignore[reportMissingTypeStubs]
+
             try:
                 cel.compile(v)  # pyright: ignore[reportUnknownMemberType]
             except Exception as exc:

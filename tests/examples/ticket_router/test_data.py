@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from tests.examples.ticket_router.conftest import DATA
 from ticket_router.data import Banking77, load_banking77
 from warden import ConfigError
-from warden.cli.app import app
+from warden.cli.main import app
 
 
 def test_the_real_data_loads_with_its_77_intents(banking77: Banking77) -> None:

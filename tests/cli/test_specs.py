@@ -1,4 +1,5 @@
-"""``warden spec apply|approve|changes``: expansions wait for a second owner."""
+"""``warden spec validate|show`` (every problem with its line), and ``warden spec
+apply|approve|changes`` (expansions wait for a second owner)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from warden.cli.app import app
+from warden.cli.main import app
 
 SPEC = textwrap.dedent(
     """\
@@ -27,6 +28,30 @@ SPEC = textwrap.dedent(
           access: write
           arguments:
             queue: {{enum: [{queues}]}}
+    """
+)
+
+
+THREE_MISTAKES = textwrap.dedent(
+    """\
+    apiVersion: warden/v1
+    kind: Agent
+    metadata:
+      name: ticket-router
+      version: "1.0"
+      owner: alice@example.com
+      backup_owner: bob@example.com
+      runbook: docs/runbook.md
+    spec:
+      scope: Route tickets.
+      tools:
+        route_ticket:
+          access: writ
+          idempotnt: true
+        issue_refund:
+          access: blocked
+          arguments:
+            amount: {min: 10, max: 1}
     """
 )
 
@@ -84,3 +109,38 @@ def test_contraction_applies_at_once_and_bad_files_exit_2(cli, tmp_path) -> None
     bad.write_text("apiVersion: warden/v1\nkind: Agent\n")
     assert cli("spec", "apply", str(bad)).exit_code == 2
     assert cli("spec", "approve", "nothing").exit_code == 1
+
+
+def test_spec_validate_lists_every_problem_with_its_line(tmp_path, cli) -> None:
+    path = tmp_path / "agent.yaml"
+    path.write_text(THREE_MISTAKES)
+    result = cli("spec", "validate", str(path))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        f"{path}:13: spec.tools.route_ticket.access: Input should be 'read', 'write', 'approval' or 'blocked'",
+        f"{path}:14: spec.tools.route_ticket.idempotnt: unknown field (not part of warden/v1)",
+        f"{path}:18: spec.tools.issue_refund.arguments.amount: min (10) is greater than max (1)",
+    ]
+
+
+def test_spec_validate_json_and_valid_file(tmp_path, cli) -> None:
+    result = cli("spec", "validate", "examples/ticket_router/agent.yaml")
+    assert result.exit_code == 0, result.output
+    assert "valid (ticket-router" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(THREE_MISTAKES)
+    result = cli("spec", "validate", "--json", str(bad))
+    assert result.exit_code == 2
+    body = json.loads(result.output)
+    assert body["valid"] is False
+    assert [p["line"] for p in body["problems"]] == [13, 14, 18]
+
+
+def test_spec_show_json_is_the_normalised_spec(cli) -> None:
+    result = cli("spec", "show", "--json", "examples/ticket_router/agent.yaml")
+    assert result.exit_code == 0
+    spec = json.loads(result.output)
+    assert spec["apiVersion"] == "warden/v1"
+    assert spec["spec"]["tools"]["issue_refund"]["access"] == "blocked"
+    assert spec["spec"]["policy"]["mode"] == "enforce"  # default filled in

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from warden.cli.app import app
 from warden.store.tables import audit_log
-
-
-@pytest.fixture
-def cli(database_url, monkeypatch):
-    monkeypatch.setenv("WARDEN_DATABASE_URL", database_url)
-    monkeypatch.setenv("WARDEN_ACTOR", "oncall-dana")
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def test_kill_unkill_show_in_the_audit_log_and_verify_passes(cli, monkeypatch) -> None:

@@ -1,0 +1,36 @@
+"""``warden handoffs list``: the human queue, runs handed to people."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from warden.cli.shared import DbUrl, JsonFlag, open_cli_store, out, print_json
+
+__all__ = ["app"]
+
+app = typer.Typer(help="The human queue: runs handed to people.", no_args_is_help=True)
+
+
+@app.command("list")
+def handoffs_list(
+    queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
+    database_url: DbUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List handoff packets, newest first."""
+    from pydantic import TypeAdapter
+    from rich.table import Table
+
+    from warden.core.runs import Handoff
+
+    with open_cli_store(database_url) as store:
+        rows = store.list_handoffs(queue)
+    if as_json:
+        print_json(TypeAdapter(list[Handoff]).dump_python(rows, mode="json"))
+        return
+    table = Table("id", "queue", "agent", "run", "trigger", "reason")
+    for h in rows:
+        table.add_row(h.id, h.queue, h.agent, h.run_id, h.trigger, h.reason[:80])
+    out.print(table)

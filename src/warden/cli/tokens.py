@@ -1,0 +1,91 @@
+"""``warden token create|list|revoke``: API tokens for the control plane."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from warden.cli.shared import DbUrl, JsonFlag, actor, open_cli_store, out, print_json
+from warden.core.tokens import Role
+
+__all__ = ["app"]
+
+app = typer.Typer(help="API tokens for the control plane.", no_args_is_help=True)
+
+
+@app.command("create")
+def token_create(
+    role: Annotated[
+        Role, typer.Option("--role", help="viewer < reviewer < operator < owner < admin")
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="Who or what uses it.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Bind to one agent.")] = None,
+    database_url: DbUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a token; its secret is printed once and never stored (only its hash)."""
+    from warden.core.clock import SystemClock
+    from warden.core.tokens import ApiToken, hash_token, new_token
+
+    token_id, secret = new_token()
+    who = actor()
+    with open_cli_store(database_url) as store:
+        stored = store.create_token(
+            ApiToken(
+                id=token_id,
+                name=name or (f"agent:{agent}" if agent else who),
+                role=role,
+                agent=agent,
+                token_hash=hash_token(secret),
+                created_at=SystemClock().now(),
+                created_by=who,
+            )
+        )
+    if as_json:
+        print_json(
+            {
+                "id": stored.id,
+                "name": stored.name,
+                "role": stored.role,
+                "agent": stored.agent,
+                "token": secret,
+            }
+        )
+    else:
+        out.print(
+            f"token {stored.id} ({stored.role.value}{', agent ' + agent if agent else ''}) for {stored.name}:"
+        )
+        out.print(secret, markup=False, highlight=False)
+        out.print("[dim]Shown once: store it now.[/]")
+
+
+@app.command("list")
+def token_list(database_url: DbUrl = None, as_json: JsonFlag = False) -> None:
+    """List tokens (never their secrets)."""
+    from rich.table import Table
+
+    with open_cli_store(database_url) as store:
+        tokens = store.list_tokens()
+    if as_json:
+        print_json([t.model_dump(mode="json", exclude={"token_hash"}) for t in tokens])
+        return
+    table = Table("id", "name", "role", "agent", "created by", "revoked")
+    for t in tokens:
+        table.add_row(
+            t.id, t.name, t.role.value, t.agent or "", t.created_by, "yes" if t.revoked_at else ""
+        )
+    out.print(table)
+
+
+@app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id.")],
+    database_url: DbUrl = None,
+) -> None:
+    """Revoke a token at once."""
+    from warden.core.clock import SystemClock
+
+    with open_cli_store(database_url) as store:
+        store.revoke_token(token_id, SystemClock().now(), actor=actor())
+    out.print(f"token {token_id} revoked")

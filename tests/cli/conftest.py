@@ -1,0 +1,68 @@
+"""Fixtures of the CLI tests: ``cli`` runs ``warden`` in-process against the database under
+test, as ``actor`` (override the ``actor`` fixture in a module to act as someone else)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.pages_server import page_sink
+from warden.cli.main import app
+
+ROLLOUT_TOOLS: dict[str, Any] = {
+    "route_ticket": {"access": "write", "arguments": {"queue": {"max_length": 40}}}
+}
+ONCALL_TOOLS: dict[str, Any] = {
+    "route_ticket": {"access": "write", "arguments": {"queue": {"max_length": 20}}}
+}
+
+
+@pytest.fixture
+def actor() -> str:
+    return "oncall-dana"
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch, actor):
+    monkeypatch.setenv("WARDEN_DATABASE_URL", database_url)
+    monkeypatch.setenv("WARDEN_ACTOR", actor)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def rollout_gov(make_governor, spec_factory):
+    """``test-agent`` in shadow (3 compared runs to pass the agreement check), with its tool."""
+    g = make_governor(spec_factory(ROLLOUT_TOOLS, rollout={"shadow": {"min_runs": 3}}))
+
+    @g.tool
+    def route_ticket(ticket_id: str, queue: str) -> str:
+        return "ok"
+
+    return g
+
+
+@pytest.fixture
+def sink():
+    with page_sink() as s:
+        yield s
+
+
+@pytest.fixture
+def oncall_gov(make_governor, spec_factory, sink):
+    """``test-agent`` in rollout, paging a webhook and a Slack channel on ``sink``."""
+    oncall = {
+        "channels": [
+            {"type": "webhook", "target": f"{sink.url}/owner"},
+            {"type": "slack", "target": f"{sink.url}/slack"},
+        ]
+    }
+    return make_governor(
+        spec_factory(ONCALL_TOOLS, rollout={}, oncall=oncall), kill_criteria_every_s=None
+    )

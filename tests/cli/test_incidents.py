@@ -1,0 +1,57 @@
+"""``warden incidents list|show|ack|resolve``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from warden.core.clock import SystemClock
+from warden.core.incidents import Incident
+
+
+@pytest.fixture
+def actor() -> str:
+    return "dana"
+
+
+@pytest.fixture
+def gov(oncall_gov):
+    return oncall_gov
+
+
+def incident(store, gov) -> Incident:
+    inc, _ = store.open_incident(
+        Incident(
+            id="inc_1",
+            agent="test-agent",
+            criterion="error_rate>0.1/3600s",
+            metric="error_rate",
+            threshold=0.1,
+            value=0.3,
+            samples=60,
+            window_s=3600,
+            action="pause",
+            mode="enforce",
+            applied="paused",
+            spec_hash=gov.spec_hash,
+            dedup_key="test-agent:e:1",
+            opened_at=SystemClock().now(),
+            summary="test-agent 1.0.0: error_rate 0.3 > 0.1",
+        )
+    )
+    return inc
+
+
+def test_incidents_list_ack_resolve(cli, store, gov) -> None:
+    incident(store, gov)
+    rows = json.loads(cli("incidents", "list", "--json", "--agent", "test-agent").output)
+    assert [(r["id"], r["status"]) for r in rows] == [("inc_1", "open")]
+    acked = cli("incidents", "ack", "inc_1", "--json")
+    assert json.loads(acked.output)["acked_by"] == "dana"
+    assert cli("incidents", "ack", "inc_1").exit_code == 1  # already acknowledged
+    assert cli("incidents", "resolve", "inc_1", "--reason", "fixed the CRM").exit_code == 0
+    assert "resolved" in cli("incidents", "show", "inc_1").output
+    assert cli("incidents", "show", "inc_nope").exit_code == 1
+    actions = [e["action"] for e in json.loads(cli("audit", "log", "--json").output)]
+    assert actions[-3:] == ["incident.opened", "incident.acknowledged", "incident.resolved"]
