@@ -97,9 +97,7 @@ def worker(
     from warden.store import SqlStore
 
     store = SqlStore(url, auto_migrate=False)
-    gov = Governor(
-        make_spec(agent), store, spool_dir=Path(spool) / f"w{wid}", kill_criteria_every_s=None
-    )
+    gov = Governor(make_spec(agent), store, spool_dir=Path(spool) / f"w{wid}")
     report = agent == AGENT
     full_gc: list[float] = []
     gc_started = [0.0]
