@@ -61,17 +61,20 @@ def test_start_with_text_input() -> None:
 def test_start_with_structured_input() -> None:
     s = RunState.start("a", "r1", {"ticket": "T-1", "from": "Ann"})
     assert s.input_text == '{"from":"Ann","ticket":"T-1"}'
-    assert s.is_trusted_value("ann")
-    assert s.is_trusted_value("T-1")
+    assert s.trusted_texts == ["t-1", "ann"]  # its field values, normalized
+    # Shorter than MIN_TRUSTED_LENGTH (4): too short to vouch for anything.
+    assert not s.is_trusted_value("ann")
+    assert not s.is_trusted_value("T-1")
 
 
-def test_is_trusted_value_is_casefolded_substring_match() -> None:
+def test_is_trusted_value_is_a_case_insensitive_whole_token_match() -> None:
     s = RunState.start("a", "r1", "Refund order 4242 to ALICE@example.com")
     assert s.is_trusted_value("alice@example.com")
     assert s.is_trusted_value("  Alice@Example.com  ")
     assert s.is_trusted_value(4242)
-    assert s.is_trusted_value("")
-    assert s.is_trusted_value("   ")
+    assert not s.is_trusted_value("")  # empty and blank values never match
+    assert not s.is_trusted_value("   ")
+    assert not s.is_trusted_value("example.com")  # part of a token
     assert not s.is_trusted_value("mallory@evil.test")
     assert not s.is_trusted_value(9999)
 

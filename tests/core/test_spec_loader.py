@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from warden.core.spec import Access, AgentSpec, FlowAction, RuleMode
-from warden.core.spec_loader import load_spec, parse_spec
+from warden.core.spec_loader import (
+    MAX_SPEC_BYTES,
+    MAX_SPEC_DEPTH,
+    MAX_SPEC_NODES,
+    load_spec,
+    parse_spec,
+)
 from warden.errors import ConfigError, SpecError, SpecProblem, WardenError
 
 # A complete, realistic spec: a support-ticket router.
@@ -532,6 +540,57 @@ def test_invalid_cel_approval_when_is_reported_on_its_line() -> None:
     assert "\n" not in problem.message
 
 
+def test_approval_when_that_is_not_a_condition_is_reported_on_its_line() -> None:
+    text = with_tools(
+        """\
+        refund:
+          access: write
+          approval_when: '1 + 2'
+        """
+    )
+    (problem,) = problems_of(text)
+    assert problem.path == "spec.tools.refund.approval_when"
+    assert problem.line == line_of(text, "approval_when:")
+    assert problem.message.startswith("approval_when must be true or false")
+    assert "an int (3)" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "path", "message"),
+    [
+        (
+            "  kill_criteria:\n    - {metric: error_rate, threshold: .nan}\n",
+            "spec.kill_criteria[0].threshold",
+            "Input should be a finite number",
+        ),
+        (
+            "  budgets:\n    per_day: {max_cost_usd: .inf}\n",
+            "spec.budgets.per_day.max_cost_usd",
+            "Input should be a finite number",
+        ),
+        (
+            "  budgets:\n    per_run: {max_steps: true}\n",
+            "spec.budgets.per_run.max_steps",
+            "Input should be a valid integer",
+        ),
+        (
+            "  budgets:\n    per_run: {max_tokens: 1000.0}\n",
+            "spec.budgets.per_run.max_tokens",
+            "Input should be a valid integer",
+        ),
+    ],
+    ids=["nan-threshold", "infinite-budget", "boolean-count", "decimal-count"],
+)
+def test_a_number_that_is_not_finite_or_not_whole_is_reported_on_its_line(
+    yaml_text: str, path: str, message: str
+) -> None:
+    text = MINIMAL + yaml_text
+    (problem,) = problems_of(text)
+    assert problem.path == path
+    assert problem.line == len(text.splitlines())
+    assert problem.message.startswith(message)
+
+
 def test_min_greater_than_max_is_rejected() -> None:
     text = with_tools(
         """\
@@ -805,3 +864,150 @@ def test_bad_enum_item_is_reported_on_its_line() -> None:
     assert problems
     assert {p.line for p in problems} == {line_of(text, "enum:")}
     assert all(p.path.startswith("spec.tools.t.arguments.q.enum[0]") for p in problems)
+
+
+# --- limits: a spec is a page, so bad input is refused fast ----------------------------------
+
+EXAMPLES = [
+    Path(__file__).parents[2] / "examples" / "ticket_router" / "agent.yaml",
+    *sorted((Path(__file__).parents[2] / "examples" / "agentdojo").glob("*.yaml")),
+]
+
+
+def alias_bomb(levels: int, width: int = 9) -> str:
+    """An alias bomb ("billion laughs"): each anchor lists ``width`` aliases of the last."""
+    lines = ["  out_of_scope:", "    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, levels):
+        lines.append(f"    - &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return MINIMAL + "\n".join(lines) + "\n"
+
+
+def refused_fast(text: str) -> SpecProblem:
+    """The one problem ``parse_spec`` reports for ``text``, found in under a second (of CPU
+    time: a busy machine slows the wall clock, not the work)."""
+    started = time.process_time()
+    problems = problems_of(text)
+    elapsed = time.process_time() - started
+    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_an_alias_bomb_is_refused_fast_on_its_line() -> None:
+    # 9**6 = 531,441 strings once expanded: seconds of work and memory before the limit
+    text = alias_bomb(6)
+    problem = refused_fast(text)
+    assert problem.file == "agent.yaml"
+    assert "more than 10,000 values" in problem.message
+    assert "aliases" in problem.message
+    assert line_of(text, "&a0") <= problem.line <= line_of(text, "&a5")
+    assert problem.path.startswith("spec.out_of_scope[")
+
+
+def test_aliases_within_the_limit_still_load() -> None:
+    queues = ", ".join(f"q{i}" for i in range(100))
+    tools = [f"t0: &t0 {{access: write, arguments: {{queue: {{enum: [{queues}]}}}}}}"]
+    tools += [f"t{i}: *t0" for i in range(1, 60)]  # about 6,000 values once expanded
+    spec = parse_spec(with_tools("\n".join(tools) + "\n"))
+    assert len(spec.spec.tools) == 60
+    assert spec.spec.tools["t59"].arguments["queue"].enum == [f"q{i}" for i in range(100)]
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing", "depth"),
+    [("[", "]", 100_000), ("{a: ", "}", 50_000)],  # each about 200 KB, under 256 KiB
+    ids=["lists", "mappings"],
+)
+def test_deep_nesting_is_refused_on_its_line_not_with_a_traceback(
+    opening: str, closing: str, depth: int
+) -> None:
+    text = MINIMAL + "  out_of_scope: " + opening * depth + "1" + closing * depth + "\n"
+    problem = refused_fast(text)
+    assert problem.line == line_of(text, "out_of_scope:")
+    assert problem.message.startswith("nested more than 64 levels deep")
+
+
+def test_nesting_at_the_limit_is_only_a_validation_problem() -> None:
+    # 64 levels in all: the document's mapping, spec's mapping and 62 lists
+    text = MINIMAL + "  out_of_scope: " + "[" * 62 + "]" * 62 + "\n"
+    problem = refused_fast(text)
+    assert "levels deep" not in problem.message  # a list of lists is not a list of strings
+    deeper = MINIMAL + "  out_of_scope: " + "[" * 63 + "]" * 63 + "\n"
+    assert refused_fast(deeper).message.startswith("nested more than 64 levels deep")
+
+
+def test_aliases_cannot_nest_past_the_depth_limit() -> None:
+    # each anchor is shallow; following the aliases nests 70 levels
+    lines = ["  out_of_scope:", "    - &d0 [x]"]
+    lines += [f"    - &d{i} [*d{i - 1}]" for i in range(1, 70)]
+    problem = refused_fast(MINIMAL + "\n".join(lines) + "\n")
+    assert problem.message.startswith("nested more than 64 levels deep")
+    assert problem.path.startswith("spec.out_of_scope[")
+
+
+def test_too_many_values_are_refused_without_aliases() -> None:
+    text = MINIMAL + "  out_of_scope: [" + ", ".join(["x"] * 20_000) + "]\n"
+    problem = refused_fast(text)
+    assert "more than 10,000 values" in problem.message
+    assert problem.line == line_of(text, "out_of_scope:")
+
+
+def test_a_spec_larger_than_256_kib_is_refused_on_the_line_that_passes_the_limit() -> None:
+    padding = "".join(f"# {i:07d} {'x' * 90}\n" for i in range(3_000))  # 300 KB of comments
+    text = MINIMAL + padding
+    problem = refused_fast(text)
+    assert problem.path == "(file)"
+    assert "larger than 256 KiB" in problem.message
+    assert problem.line == 1 + text.encode().count(b"\n", 0, 256 * 1024)
+
+
+def test_a_file_larger_than_256_kib_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(MINIMAL + "  out_of_scope:\n")
+        fh.writelines(f"    - item {i:08d} with some padding text\n" for i in range(80_000))
+    started = time.process_time()
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert time.process_time() - started < 1.0
+    (problem,) = info.value.problems
+    assert problem.file == str(path)
+    assert problem.path == "(file)"
+    assert "larger than 256 KiB" in problem.message
+    assert problem.line > 1
+
+
+def test_a_spec_of_exactly_the_size_limit_is_read() -> None:
+    text = MINIMAL + "#" * (256 * 1024 - len(MINIMAL.encode()) - 1) + "\n"
+    assert len(text.encode()) == 256 * 1024
+    assert parse_spec(text).metadata.name == "tiny"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_the_example_specs_are_far_inside_the_limits(path: Path) -> None:
+    spec = load_spec(path)
+    assert spec.api_version == "warden/v1"
+    text = path.read_text(encoding="utf-8")
+    assert len(text.encode()) * 20 < MAX_SPEC_BYTES
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    nodes, depth = _size(node)
+    assert nodes * 20 < MAX_SPEC_NODES
+    assert depth * 4 < MAX_SPEC_DEPTH
+
+
+def _size(node: yaml.Node, depth: int = 1) -> tuple[int, int]:
+    """Nodes (values and keys) and nesting depth of a composed YAML document."""
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    count, deepest = 1, depth
+    for child in children:
+        c, d = _size(child, depth + 1)
+        count, deepest = count + c, max(deepest, d)
+    return count, deepest
+
+
+def test_the_limits_are_the_documented_ones() -> None:
+    assert (MAX_SPEC_BYTES, MAX_SPEC_DEPTH, MAX_SPEC_NODES) == (256 * 1024, 64, 10_000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from warden.core.spec import (
     RuleMode,
     ToolSpec,
 )
+from warden.core.spec_loader import load_spec
 
 
 def spec_dict(**body: Any) -> dict[str, Any]:
@@ -316,3 +319,226 @@ def test_kill_criterion_defaults_to_advisory_pause() -> None:
     assert k.min_samples == 50
     with pytest.raises(ValidationError):
         KillCriterion.model_validate({"metric": "vibes", "threshold": 0.1})
+
+
+# --- numbers: finite, and counts strictly integers -----------------------------------------
+
+
+def full_body() -> dict[str, Any]:
+    """A spec body that sets every numeric field of the spec."""
+    return {
+        "tools": {
+            "t": {
+                "access": "write",
+                "timeout_s": 5,
+                "max_attempts": 3,
+                "rate_limit": {"per_run": 1, "per_minute": 60},
+                "arguments": {"a": {"min": 0, "max": 100}},
+            }
+        },
+        "budgets": {
+            "per_run": {
+                "max_steps": 20,
+                "max_tool_calls": 10,
+                "max_tokens": 50_000,
+                "max_cost_usd": 0.5,
+                "max_wall_clock_s": 60,
+            },
+            "per_day": {"max_cost_usd": 50, "max_runs": 5000},
+        },
+        "escalation": {"queue": "tier1", "confidence_threshold": 0.7},
+        "policy": {
+            "max_write_calls_per_run": 3,
+            "max_repeated_calls": 5,
+            "approval_timeout_s": 900,
+        },
+        "slos": [{"name": "s", "metric": "success_rate", "objective": 0.95, "window_days": 30}],
+        "kill_criteria": [
+            {"metric": "error_rate", "threshold": 0.2, "window_s": 3600, "min_samples": 50}
+        ],
+        "rollout": {
+            "shadow": {"min_runs": 200, "min_agreement": 0.85, "min_days": 14},
+            "canary": {"traffic": 0.1, "min_runs": 200, "clean_days": 14},
+            "stability_window_days": 90,
+        },
+        "review": {"sample_rate": 0.05},
+        "oncall": {"ack_timeout_s": 900},
+    }
+
+
+NUMBERS = [
+    ("tools", "t", "timeout_s"),
+    ("tools", "t", "arguments", "a", "min"),
+    ("tools", "t", "arguments", "a", "max"),
+    ("budgets", "per_run", "max_cost_usd"),
+    ("budgets", "per_run", "max_wall_clock_s"),
+    ("budgets", "per_day", "max_cost_usd"),
+    ("escalation", "confidence_threshold"),
+    ("policy", "approval_timeout_s"),
+    ("slos", 0, "objective"),
+    ("kill_criteria", 0, "threshold"),
+    ("kill_criteria", 0, "window_s"),
+    ("rollout", "shadow", "min_agreement"),
+    ("rollout", "shadow", "min_days"),
+    ("rollout", "canary", "traffic"),
+    ("rollout", "canary", "clean_days"),
+    ("review", "sample_rate"),
+    ("oncall", "ack_timeout_s"),
+]
+"""Every number of the spec that is not a count (``spec.`` omitted)."""
+
+COUNTS = [
+    ("tools", "t", "max_attempts"),
+    ("tools", "t", "rate_limit", "per_run"),
+    ("tools", "t", "rate_limit", "per_minute"),
+    ("budgets", "per_run", "max_steps"),
+    ("budgets", "per_run", "max_tool_calls"),
+    ("budgets", "per_run", "max_tokens"),
+    ("budgets", "per_day", "max_runs"),
+    ("policy", "max_write_calls_per_run"),
+    ("policy", "max_repeated_calls"),
+    ("slos", 0, "window_days"),
+    ("kill_criteria", 0, "min_samples"),
+    ("rollout", "shadow", "min_runs"),
+    ("rollout", "canary", "min_runs"),
+    ("rollout", "stability_window_days"),
+]
+"""Every count of the spec (``spec.`` omitted); ``arguments.*.max_length`` is the argument
+constraints' own."""
+
+
+def with_value(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    body = full_body()
+    parent: Any = body
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    return spec_dict(**body)
+
+
+def test_the_full_body_is_valid_and_sets_every_number() -> None:
+    spec = AgentSpec.model_validate(spec_dict(**full_body()))
+    dumped = spec.model_dump()["spec"]
+    for path in NUMBERS + COUNTS:
+        value: Any = dumped
+        for part in path:
+            value = value[part]
+        assert value is not None, path
+
+
+@pytest.mark.parametrize("path", NUMBERS + COUNTS, ids=lambda p: ".".join(map(str, p)))
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_numbers_must_be_finite_and_the_field_is_named(
+    path: tuple[str | int, ...], value: float
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        AgentSpec.model_validate(with_value(path, value))
+    assert error_locs(info.value) == [("spec", *path)]
+    assert info.value.errors()[0]["type"] in {"finite_number", "int_type"}
+
+
+@pytest.mark.parametrize("path", COUNTS, ids=lambda p: ".".join(map(str, p)))
+@pytest.mark.parametrize("value", [True, False, 3.0, 2.5, "3"], ids=repr)
+def test_counts_must_be_integers_not_booleans_floats_or_text(
+    path: tuple[str | int, ...], value: Any
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        AgentSpec.model_validate(with_value(path, value))
+    assert error_locs(info.value) == [("spec", *path)]
+    assert info.value.errors()[0]["type"] == "int_type"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in NUMBERS if p[-1] not in ("min", "max")],  # argument constraints: their own rules
+    ids=lambda p: ".".join(map(str, p)),
+)
+@pytest.mark.parametrize("value", [True, "0.5"], ids=repr)
+def test_numbers_are_not_booleans_or_text(path: tuple[str | int, ...], value: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        AgentSpec.model_validate(with_value(path, value))
+    assert error_locs(info.value) == [("spec", *path)]
+
+
+@pytest.mark.parametrize("path", NUMBERS, ids=lambda p: ".".join(map(str, p)))
+def test_a_whole_number_is_a_number(path: tuple[str | int, ...]) -> None:
+    spec = AgentSpec.model_validate(with_value(path, 1))
+    value: Any = spec.model_dump()["spec"]
+    for part in path:
+        value = value[part]
+    assert value == 1
+    assert isinstance(value, float)
+
+
+# --- approval_when is a condition: it must give true or false --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "arguments", "gives"),
+    [
+        ("1 + 2", {}, "an int (3)"),
+        ("'yes'", {}, "a string ('yes')"),
+        ("amount", {"amount": {"min": 0, "max": 100}}, "a double"),
+        ("amount * 2.0", {"amount": {"max": 100}}, "a double (200.0)"),
+        ("amount * 2", {"amount": {"min": 1, "max": 100}}, "an int (2)"),
+        ("queue", {"queue": {"enum": ["billing", "general"]}}, "a string"),
+        ("amount > 50 ? 1 : 0", {"amount": {"min": 0}}, "an int"),
+        ("size(note)", {"note": {"max_length": 500}}, "an int"),
+        ("args", {}, "a map"),
+        ("[amount]", {}, "a list"),
+        ("null", {}, "null"),
+    ],
+)
+def test_approval_when_that_is_not_a_condition_is_refused(
+    expression: str, arguments: dict[str, Any], gives: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        ToolSpec.model_validate(
+            {"access": "write", "arguments": arguments, "approval_when": expression}
+        )
+    assert error_locs(info.value) == [("approval_when",)]
+    message = info.value.errors()[0]["msg"]
+    assert "approval_when must be true or false" in message
+    assert gives in message
+
+
+@pytest.mark.parametrize(
+    ("expression", "arguments"),
+    [
+        ("amount > 100", {"amount": {"min": 0, "max": 1000}}),
+        ("amount > 100", {}),
+        ("amount", {}),  # an argument the spec does not type may be a boolean
+        ("urgent", {"urgent": {"enum": [True, False]}}),
+        ("has(args.label) && label == 'vip'", {}),
+        ("queue == 'billing' || amount >= 10.5", {"queue": {"enum": ["billing"]}}),
+        ("size(note) > 3", {"note": {"max_length": 500}}),
+        ("true", {}),
+        ("args.meta.vip", {}),  # cannot run on made-up arguments: left to the runtime
+        ("100 / amount > 2", {"amount": {"min": 0, "max": 10}}),
+        ("recipient.endsWith('@example.com')", {"recipient": {"allow": ["*@example.com"]}}),
+    ],
+)
+def test_approval_when_conditions_load(expression: str, arguments: dict[str, Any]) -> None:
+    tool = ToolSpec.model_validate(
+        {"access": "write", "arguments": arguments, "approval_when": expression}
+    )
+    assert tool.approval_when == expression
+
+
+def test_approval_when_with_comprehensions_is_not_run_at_load() -> None:
+    # nine nested comprehensions over ten items: a billion steps if it ran
+    ten = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+    expression = "true"
+    for i in range(9):
+        expression = f"{ten}.all(v{i}, {expression})"
+    started = time.process_time()
+    assert ToolSpec(access=Access.WRITE, approval_when=expression).approval_when == expression
+    assert time.process_time() - started < 1.0
+
+
+def test_the_example_specs_still_load() -> None:
+    root = Path(__file__).parents[2] / "examples"
+    paths = [root / "ticket_router" / "agent.yaml", *sorted((root / "agentdojo").glob("*.yaml"))]
+    assert len(paths) == 5
+    for path in paths:
+        assert load_spec(path).api_version == "warden/v1"

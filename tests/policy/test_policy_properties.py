@@ -12,7 +12,8 @@ import copy
 import math
 import re
 from collections import Counter
-from fnmatch import fnmatchcase
+from email.utils import getaddresses, parseaddr
+from functools import cache
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ PROFILE = settings(
 )
 
 PATTERNS = ["[a-z]+", "T-[0-9]{1,3}", "(yes|no)", ".*", "[A-Z]?", r"\d+\.\d+", "a|ab"]
-GLOBS = ["*@example.com", "a*", "?", "ticket-*", "*", "[ab]c", "x?y*"]
+GLOBS = ["*@example.com", "a*", "?", "ticket-*", "*", "[ab]c", "x?y*", "*@*", "ticket-*/*"]
 ARG_NAMES = ["amount", "queue", "to", "note", "ticket_id"]
 TOOL_NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True)
 
@@ -113,7 +114,23 @@ def constraints(draw: st.DrawFn, focus: str | None = None) -> ArgumentConstraint
     return ArgumentConstraint.model_validate(data)
 
 
-WORDS = ["a", "ac", "bc", "cc", "ticket-9", "xay", "xy", "bob@example.com", "bob@evil.test", "A"]
+WORDS = [
+    "a",
+    "ac",
+    "bc",
+    "cc",
+    "ticket-9",
+    "xay",
+    "xy",
+    "bob@example.com",
+    "bob@evil.test",
+    "A",
+    "x@y",
+    "x y",
+    "ticket-a/b",
+    "evil@evil.test,bob@example.com",
+    "<bob@example.com>",
+]
 
 
 def _twins(items: list[Any]) -> list[Any]:
@@ -181,13 +198,52 @@ def _same(value: Any, allowed: Any) -> bool:
     return type(value) is type(allowed) and value == allowed
 
 
+def _wild(ch: str) -> bool:
+    """A character a glob wildcard may stand for: not ``@ / ,`` nor whitespace."""
+    return ch not in "@/," and not ch.isspace()
+
+
+def glob_matches(value: str, glob: str) -> bool:
+    """The allow-list glob, by recursion over both strings (no regex involved).
+
+    Supports what GLOBS uses: ``*``, ``?``, ``[set]`` and literals.
+    """
+
+    @cache
+    def at(i: int, j: int) -> bool:
+        if j == len(glob):
+            return i == len(value)
+        g = glob[j]
+        if g == "*":
+            return at(i, j + 1) or (i < len(value) and _wild(value[i]) and at(i + 1, j))
+        if i == len(value):
+            return False
+        if g == "?":
+            return _wild(value[i]) and at(i + 1, j + 1)
+        if g == "[":
+            end = glob.index("]", j + 2)
+            return value[i] in glob[j + 1 : end] and at(i + 1, end + 1)
+        return value[i] == g and at(i + 1, j + 1)
+
+    return at(0, 0)
+
+
+def allowed_item(item: Any, globs: list[str]) -> bool:
+    if not isinstance(item, str):
+        return False
+    if "@" in item and (getaddresses([item]) != [("", item)] or parseaddr(item) != ("", item)):
+        return False
+    return any(glob_matches(item, g) for g in globs)
+
+
 def complies(present: bool, value: Any, c: ArgumentConstraint) -> bool:
     if not present:
         return not c.required
     if c.enum is not None and not any(_same(value, e) for e in c.enum):
         return False
     if c.pattern is not None and (
-        not isinstance(value, str) or re.fullmatch(c.pattern, value) is None
+        # RE2's \d, \w and \s are ASCII-only: Python's re.ASCII means the same here
+        not isinstance(value, str) or re.fullmatch(c.pattern, value, re.ASCII) is None
     ):
         return False
     if c.min is not None or c.max is not None:
@@ -205,9 +261,8 @@ def complies(present: bool, value: Any, c: ArgumentConstraint) -> bool:
         return False
     if c.allow is not None:
         items = list(value) if isinstance(value, list | tuple) else [value]
-        for item in items:
-            if not isinstance(item, str) or not any(fnmatchcase(item, g) for g in c.allow):
-                return False
+        if not all(allowed_item(item, c.allow) for item in items):
+            return False
     return True
 
 

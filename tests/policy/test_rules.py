@@ -459,7 +459,8 @@ def test_provenance_ignores_absent_and_empty_arguments() -> None:
     s = fresh("nothing relevant")
     assert_allowed_quietly(run(PAY, "send_payment", {"amount": 5}, s))
     assert_allowed_quietly(run(PAY, "send_payment", {"cc": []}, s))
-    assert_allowed_quietly(run(PAY, "send_payment", {"account": "  "}, s))
+    # A blank value is not an absent one: it names no trusted recipient, so it asks.
+    assert run(PAY, "send_payment", {"account": "  "}, s).rule == "provenance"
 
 
 def test_provenance_non_string_values_use_canonical_json() -> None:
@@ -472,6 +473,112 @@ def test_provenance_part_of_a_trusted_value_is_not_trusted() -> None:
     s = fresh("Pay account 123456789 and then open https://example.com/invoice")
     assert run(PAY, "send_payment", {"account": "12345"}, s).rule == "provenance"
     assert run(PAY, "send_payment", {"account": "https://example.co"}, s).rule == "provenance"
+
+
+# --- provenance: whole normalized tokens or field values, never a fragment ------------------
+
+
+def provenance_fires(value: Any, state: RunState) -> bool:
+    return "provenance" in rules_hit(run(PAY, "send_payment", {"account": value}, state))
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t\n", "\u3000"])
+def test_provenance_empty_or_blank_value_never_matches(value: str) -> None:
+    s = fresh("Pay   the  invoice")
+    s.note_result("lookup", {"account": "", "note": "   "}, untrusted=False)
+    assert provenance_fires(value, s)
+
+
+@pytest.mark.parametrize("value", [None, True, False])
+def test_provenance_null_and_booleans_never_match(value: Any) -> None:
+    s = fresh({"vip": True, "account": None, "text": "null true false"})
+    assert provenance_fires(value, s)
+
+
+def test_provenance_part_of_an_address_is_not_trusted() -> None:
+    s = fresh("Forward the receipt to bob@example.com, customer c-42, account acct-123456.")
+    assert provenance_fires("com", s)
+    assert provenance_fires("example.com", s)
+    assert provenance_fires("bob@example", s)
+    assert provenance_fires("42", s)
+    assert provenance_fires("123456", s)  # inside the longer token acct-123456
+    assert not provenance_fires("bob@example.com", s)
+    assert not provenance_fires("acct-123456", s)
+
+
+def test_provenance_values_shorter_than_four_characters_never_match() -> None:
+    s = fresh("order 42 for Bob, ref abc, code ab12")
+    for short in ("42", "Bob", "abc", " ab "):
+        assert provenance_fires(short, s)
+    assert not provenance_fires("ab12", s)
+    s.note_result("lookup", {"id": 7, "name": "Eve"}, untrusted=False)
+    assert provenance_fires(7, s)
+    assert provenance_fires("Eve", s)
+
+
+def test_provenance_url_matches_only_whole() -> None:
+    s = fresh("Pay the bill at https://example.com/invoice/7?id=3 today.")
+    assert not provenance_fires("https://example.com/invoice/7?id=3", s)
+    assert provenance_fires("https://example.com/invoice/7", s)
+    assert provenance_fires("https://example.com/invoice", s)
+    assert provenance_fires("https://example.com", s)
+    assert provenance_fires("https://example.co", s)
+    assert provenance_fires("example.com/invoice/7?id=3", s)
+
+
+def test_provenance_needle_spanning_two_fields_is_not_trusted() -> None:
+    s = fresh("pay the supplier on file")
+    s.note_result(
+        "lookup_supplier",
+        {"a_name": "alice", "b_domain": "example.com", "ibans": ["DE89-0001", "GB00-0002"]},
+        untrusted=False,
+    )
+    assert provenance_fires('alice","b_domain":"example.com', s)
+    assert provenance_fires("DE89-0001,GB00-0002", s)
+    assert provenance_fires('DE89-0001","GB00-0002', s)
+    assert provenance_fires("alice example.com", s)
+    assert not provenance_fires("DE89-0001", s)
+    assert not provenance_fires("example.com", s)
+
+
+def test_provenance_casefold_look_alikes_do_not_match() -> None:
+    s = fresh("Send it to info@stra\u00dfe.de, or to the \u03bf\u03b4\u03bf\u03c2 desk.")
+    assert provenance_fires("info@strasse.de", s)  # ß and ss are different domains
+    assert provenance_fires("INFO@STRASSE.DE", s)
+    assert provenance_fires("\u03bf\u03b4\u03bf\u03c3", s)  # a medial sigma is not a final one
+    assert not provenance_fires("info@stra\u00dfe.de", s)
+    assert not provenance_fires("INFO@STRA\u00dfE.DE", s)  # a case change of the same name
+    t = fresh("Send it to info@strasse.de")
+    assert provenance_fires("info@stra\u00dfe.de", t)
+
+
+def test_provenance_compares_nfkc_forms() -> None:
+    s = fresh("account \uff24\uff25\uff18\uff19-0001 and bob@example.com")  # fullwidth DE89
+    assert not provenance_fires("DE89-0001", s)
+    assert not provenance_fires("bob@\uff45xample.com", s)
+
+
+def test_provenance_keeps_verbatim_tokens_and_field_values() -> None:
+    s = fresh(
+        "Please pay GB29NWBK60161331926819. Copy <ann@example.com>, see "
+        "[the bill](https://bills.example.com/b/7), and message Emma Johnson."
+    )
+    s.note_result("lookup", {"iban": "US122000000121212121212", "n": 123456}, untrusted=False)
+    s.note_result("profile", "website: www.dora-website.com\nphone: +1 555 0100", untrusted=False)
+    for value in (
+        "GB29NWBK60161331926819",
+        "gb29nwbk60161331926819",
+        "ann@example.com",
+        "https://bills.example.com/b/7",
+        "Emma Johnson",
+        "US122000000121212121212",
+        123456,
+        "123456",
+        "www.dora-website.com",
+        "+1 555 0100",
+        "  ann@example.com ",
+    ):
+        assert not provenance_fires(value, s), value
 
 
 # --- conditional_approval (CEL) ----------------------------------------------------------------

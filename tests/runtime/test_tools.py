@@ -3,13 +3,18 @@ parameter, JSON for the record, and the registry of an agent's tools."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
+from warden.core.calls import MAX_ARGUMENT_DEPTH, too_deep_argument
+from warden.core.runs import ToolCallStatus
 from warden.errors import ToolInputError, ToolOutputError, ToolRegistrationError
+from warden.policy.expressions import ExpressionError, evaluate
 from warden.runtime.tools import IDEMPOTENCY_PARAM, GovernedTool, ToolRegistry
 
 
@@ -160,3 +165,138 @@ def test_the_registry_finds_tools_by_name_and_refuses_a_second_of_a_name() -> No
     with pytest.raises(ToolRegistrationError, match="'route_ticket' is already registered"):
         registry.register(lookup, "route_ticket")
     assert registry.get("route_ticket") is tool
+
+
+# --- arguments nested too deep: refused before anything recursive runs on them ----------------
+
+
+def nested(depth: int, kind: str = "list") -> Any:
+    """A value nested ``depth`` levels: ``[[["leaf"]]]`` or ``{"k": {"k": "leaf"}}``."""
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = [value] if kind == "list" else {"k": value}
+    return value
+
+
+def ingest(payload: Any, note: str = "") -> str:
+    return "ran"
+
+
+@pytest.mark.parametrize("kind", ["list", "dict"])
+def test_arguments_nested_up_to_32_levels_are_accepted(kind: str) -> None:
+    tool = GovernedTool.from_function(ingest)
+    assert tool.validate_arguments({"payload": nested(32, kind)})["payload"] == nested(32, kind)
+
+
+@pytest.mark.parametrize("depth", [33, 5_000, 100_000])
+@pytest.mark.parametrize("kind", ["list", "dict"])
+def test_arguments_nested_deeper_are_invalid_and_refused_fast(depth: int, kind: str) -> None:
+    tool = GovernedTool.from_function(ingest)
+    started = time.process_time()
+    with pytest.raises(ToolInputError) as info:
+        tool.validate_arguments({"note": "hi", "payload": nested(depth, kind)})
+    assert time.process_time() - started < 1.0
+    assert str(info.value) == (
+        "ingest: invalid arguments: payload: nested more than 32 levels deep "
+        "(lists, objects), the most a tool argument may be"
+    )
+    assert MAX_ARGUMENT_DEPTH == 32
+
+
+def test_nesting_is_counted_through_tuples_sets_models_and_dataclass_instances() -> None:
+    @dataclass
+    class Box:
+        inside: Any
+
+    class Wrapper(BaseModel):
+        inside: Any
+
+    wraps = (lambda v: (v,), Box, lambda v: Wrapper(inside=v), lambda v: {"k": [v]})
+    value: Any = "leaf"
+    for i in range(40):
+        value = wraps[i % 4](value)
+    assert too_deep_argument({"x": value}) == "x"
+    frozen: Any = "leaf"
+    for _ in range(40):
+        frozen = frozenset([frozen])
+    assert too_deep_argument({"ok": 1, "x": frozen}) == "x"
+    assert too_deep_argument({"x": "leaf", "y": Box(inside=[1, {"a": (2,)}])}) is None
+
+
+def test_a_value_that_contains_itself_is_too_deep() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(ToolInputError, match="payload: nested more than 32 levels deep"):
+        GovernedTool.from_function(ingest).validate_arguments({"payload": loop})
+
+
+def test_shared_parts_are_walked_once_per_depth_not_once_per_path() -> None:
+    shallow: Any = "leaf"
+    for _ in range(30):
+        shallow = [shallow, shallow]  # 2**30 paths to the leaf, 31 distinct lists
+    deep: Any = shallow
+    for _ in range(10):
+        deep = [deep, deep]
+    started = time.process_time()
+    assert too_deep_argument({"payload": shallow}) is None
+    assert too_deep_argument({"payload": deep}) == "payload"
+    assert time.process_time() - started < 1.0
+
+
+def test_a_too_deep_argument_is_recorded_as_a_note_not_walked() -> None:
+    arguments = {"payload": nested(100_000), "note": "hi"}
+    assert GovernedTool.arguments_as_json(arguments) == {
+        "payload": "<nested more than 32 levels deep: not recorded>",
+        "note": "hi",
+    }
+
+
+def test_an_approval_condition_is_not_evaluated_on_too_deep_arguments() -> None:
+    with pytest.raises(ExpressionError, match="nested more than 32 levels deep"):
+        evaluate("has(args.payload)", {"payload": nested(100_000)})
+
+
+@pytest.mark.parametrize("depth", [33, 300])
+def test_through_a_run_a_too_deep_argument_is_invalid_and_never_executed(
+    make_governor: Any, spec_factory: Any, store: Any, depth: int
+) -> None:
+    gov = make_governor(spec_factory({"ingest": {"access": "write"}}))
+    ran: list[Any] = []
+
+    @gov.tool
+    def ingest(payload: Any) -> str:
+        ran.append(payload)
+        return "ran"
+
+    with gov.run(input="x") as run:
+        with pytest.raises(ToolInputError, match="payload: nested more than 32 levels deep"):
+            run.call("ingest", payload=nested(depth))
+        run.resolve(output="done")
+    gov.flush()
+    assert ran == []
+    (call,) = store.get_run(run.id).tool_calls
+    assert call.status is ToolCallStatus.INVALID
+    assert call.attempts == 0
+    assert call.error_code == "tool.input_invalid"
+    assert call.arguments == {"payload": "<nested more than 32 levels deep: not recorded>"}
+
+
+@pytest.mark.parametrize("registered", [True, False], ids=["registered", "no-function"])
+def test_through_a_run_a_100_000_deep_argument_is_invalid_not_a_recursion_error(
+    make_governor: Any, spec_factory: Any, store: Any, registered: bool
+) -> None:
+    gov = make_governor(spec_factory({"ingest": {"access": "write"}}))
+
+    if registered:
+
+        @gov.tool
+        def ingest(payload: Any) -> str:
+            return "ran"
+
+    with gov.run(input="x") as run:
+        with pytest.raises(ToolInputError, match="payload: nested more than 32 levels deep"):
+            run.call("ingest", payload=nested(100_000))
+        run.resolve(output="done")
+    gov.flush()
+    (call,) = store.get_run(run.id).tool_calls
+    assert call.status is ToolCallStatus.INVALID

@@ -17,20 +17,33 @@ Shape (YAML)::
       escalation: {queue, on: [...], confidence_threshold}
       policy: {mode, rules: {RULE: enforce|advisory}, ...}
       slos / kill_criteria / rollout / review / oncall
+
+Numbers are checked strictly: every number must be finite (NaN and infinity are refused,
+wherever they appear: a kill criterion whose ``threshold`` is NaN could never trip), a
+number is never a boolean or text, and a count (budgets, rate limits, samples, runs, days)
+is a whole number written as one (``max_steps: true`` or ``max_steps: 3.0`` is refused). An
+``approval_when`` expression must be a condition: it is evaluated when the spec loads, on
+arguments the tool's constraints allow, and refused when it gives something other than true
+or false (see ``ToolSpec.approval_when``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
+    StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -66,6 +79,13 @@ __all__ = [
 
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
 
+_Number = Annotated[float, Strict(), AllowInfNan(False)]
+"""A finite number, written as an integer or a decimal: never a boolean, text, NaN or
+infinity."""
+
+_Count = StrictInt
+"""A whole number written as one: never a boolean, a decimal (even ``3.0``) or text."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(
@@ -74,6 +94,7 @@ class _Strict(BaseModel):
         use_attribute_docstrings=True,
         populate_by_name=True,
         str_strip_whitespace=True,
+        allow_inf_nan=False,  # every float of the spec is finite, argument min/max included
     )
 
 
@@ -103,7 +124,8 @@ class ArgumentConstraint(_Strict):
     enum: list[str | int | float | bool] | None = None
     """The value must be one of these, exactly."""
     pattern: str | None = None
-    """Regular expression (Python ``re``) the whole string value must match."""
+    """Regular expression the whole string value must match, in RE2 syntax (linear time:
+    no backreferences or lookaround; ``\\d``, ``\\w``, ``\\s`` are ASCII). Checked on load."""
     min: float | None = None
     """Smallest allowed numeric value (inclusive)."""
     max: float | None = None
@@ -111,18 +133,35 @@ class ArgumentConstraint(_Strict):
     max_length: Annotated[int, Field(ge=0)] | None = None
     """Longest allowed string (characters) or list (items)."""
     allow: list[str] | None = None
-    """Allow-list of glob patterns (``fnmatch``), e.g. ``"*@example.com"``."""
+    """Allow-list of glob patterns matched against the whole value, e.g. ``"*@example.com"``:
+    ``*`` and ``?`` never cross ``@``, ``/``, ``,`` or whitespace; a value with an ``@`` must be
+    one bare e-mail address (see ``warden.policy.constraints``)."""
     required: bool = False
     """The argument must be present in every call."""
 
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, v: str | None) -> str | None:
+        """Patterns run on RE2 (``google-re2``), whose matching time is linear in the input, so
+        a pattern like ``(a+)+$`` cannot stall a call (Python's backtracking ``re`` takes
+        exponential time on it). RE2 has no backreferences or lookaround: such a pattern is
+        refused here, when the spec loads, rather than at the first call."""
         if v is not None:
+            import re2  # pyright: ignore[reportMissingTypeStubs]
+
+            options: Any = re2.Options()
+            options.log_errors = False  # RE2 would print every parse error to stderr
             try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"pattern is not a valid regular expression: {exc}") from exc
+                re2.compile(v, options)  # pyright: ignore[reportUnknownMemberType]
+            except Exception as exc:  # re2.error, with the parser's message as bytes
+                detail: Any = exc.args[0] if exc.args else exc
+                if isinstance(detail, bytes):
+                    detail = detail.decode("utf-8", "replace")
+                raise ValueError(
+                    "pattern is not a valid regular expression for RE2, the linear-time engine "
+                    "patterns run on (backreferences and lookaround are not supported): "
+                    f"{detail}"
+                ) from exc
         return v
 
     @model_validator(mode="after")
@@ -135,9 +174,9 @@ class ArgumentConstraint(_Strict):
 class RateLimit(_Strict):
     """How often a tool may be called."""
 
-    per_run: Annotated[int, Field(ge=0)] | None = None
+    per_run: Annotated[_Count, Field(ge=0)] | None = None
     """Most calls of this tool in one run."""
-    per_minute: Annotated[int, Field(ge=0)] | None = None
+    per_minute: Annotated[_Count, Field(ge=0)] | None = None
     """Most calls of this tool per agent in any 60-second window (seconds, sliding)."""
 
 
@@ -153,7 +192,10 @@ class ToolSpec(_Strict):
     arguments: dict[str, ArgumentConstraint] = Field(default_factory=dict[str, ArgumentConstraint])
     """Constraints per argument name."""
     approval_when: str | None = None
-    """CEL expression over the arguments; when true the call needs approval (``amount > 100``)."""
+    """CEL expression over the arguments; when true the call needs approval (``amount > 100``).
+    It must be a condition: when the spec loads it is run on arguments that ``arguments``
+    allows (each typed by its constraints; one without them tried as each JSON type), and a
+    result other than true or false on all of them is refused (``1 + 2``, ``amount``)."""
     rate_limit: RateLimit | None = None
     """Call-rate limits."""
     untrusted_output: bool = False
@@ -162,9 +204,9 @@ class ToolSpec(_Strict):
     """It sends data outside the organisation (email, payments, HTTP)."""
     provenance: list[str] = Field(default_factory=list[str])
     """Arguments (recipient, account, URL) whose values must come from trusted content."""
-    timeout_s: Annotated[float, Field(gt=0)] | None = None
+    timeout_s: Annotated[_Number, Field(gt=0)] | None = None
     """Per-call timeout in seconds; none means no timeout."""
-    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    max_attempts: Annotated[_Count, Field(ge=1, le=20)] = 3
     """Attempts for idempotent or read tools (1 = no retry). Backoff is exponential + jitter."""
 
     @field_validator("provenance")
@@ -178,17 +220,12 @@ class ToolSpec(_Strict):
 
     @field_validator("approval_when")
     @classmethod
-    def _cel_compiles(cls, v: str | None) -> str | None:
+    def _cel_is_a_condition(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None:
-            # imported here, not at the top: ``cel`` imports its CLI (prompt_toolkit), about
-            # 100 ms, which only a spec with an ``approval_when`` needs
-            import cel  # pyright: ignore[reportMissingTypeStubs]
-
-            try:
-                cel.compile(v)  # pyright: ignore[reportUnknownMemberType]
-            except Exception as exc:
-                first = str(exc).splitlines()[0]
-                raise ValueError(f"approval_when is not a valid CEL expression: {first}") from exc
+            declared: dict[str, ArgumentConstraint] = info.data.get("arguments") or {}
+            problem = _approval_when_problem(v, declared)
+            if problem is not None:
+                raise ValueError(problem)
         return v
 
     @property
@@ -205,24 +242,24 @@ class ToolSpec(_Strict):
 class RunBudget(_Strict):
     """Limits for one run. ``None`` means no limit."""
 
-    max_steps: Annotated[int, Field(ge=1)] | None = None
+    max_steps: Annotated[_Count, Field(ge=1)] | None = None
     """Tool calls plus model calls."""
-    max_tool_calls: Annotated[int, Field(ge=1)] | None = None
+    max_tool_calls: Annotated[_Count, Field(ge=1)] | None = None
     """Tool calls, whatever their decision."""
-    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    max_tokens: Annotated[_Count, Field(ge=1)] | None = None
     """Input plus output tokens over all model calls."""
-    max_cost_usd: Annotated[float, Field(gt=0)] | None = None
+    max_cost_usd: Annotated[_Number, Field(gt=0)] | None = None
     """Model cost in USD."""
-    max_wall_clock_s: Annotated[float, Field(gt=0)] | None = None
+    max_wall_clock_s: Annotated[_Number, Field(gt=0)] | None = None
     """Seconds from run start."""
 
 
 class DailyBudget(_Strict):
     """Limits per agent per UTC day. ``None`` means no limit."""
 
-    max_cost_usd: Annotated[float, Field(gt=0)] | None = None
+    max_cost_usd: Annotated[_Number, Field(gt=0)] | None = None
     """Model cost in USD over all runs started that day."""
-    max_runs: Annotated[int, Field(ge=1)] | None = None
+    max_runs: Annotated[_Count, Field(ge=1)] | None = None
     """Runs started that day."""
 
 
@@ -264,7 +301,7 @@ class Escalation(_Strict):
         ]
     )
     """Which conditions escalate (the others end the run ``failed`` or ``blocked``)."""
-    confidence_threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+    confidence_threshold: Annotated[_Number, Field(ge=0, le=1)] = 0.5
     """Below this model confidence, ``run.check_confidence`` escalates."""
 
 
@@ -279,11 +316,11 @@ class PolicySettings(_Strict):
     """After a result from an ``untrusted_output`` tool, what an ``egress`` call gets."""
     provenance: FlowAction = FlowAction.REQUIRE_APPROVAL
     """What a call gets when a ``provenance`` argument is not found in trusted content."""
-    max_write_calls_per_run: Annotated[int, Field(ge=0)] | None = None
+    max_write_calls_per_run: Annotated[_Count, Field(ge=0)] | None = None
     """Blast radius: most write/approval calls one run may make."""
-    max_repeated_calls: Annotated[int, Field(ge=2)] = 5
+    max_repeated_calls: Annotated[_Count, Field(ge=2)] = 5
     """Loop detection: the same tool with the same arguments this many times is denied."""
-    approval_timeout_s: Annotated[float, Field(gt=0)] = 900.0
+    approval_timeout_s: Annotated[_Number, Field(gt=0)] = 900.0
     """Seconds a run waits for an approval decision before it escalates."""
 
     @field_validator("rules")
@@ -304,9 +341,9 @@ class Slo(_Strict):
 
     name: Annotated[str, Field(min_length=1)]
     metric: Literal["success_rate", "latency_p95_s", "escalation_rate", "error_rate"]
-    objective: float
+    objective: _Number
     """Target value: a ratio in [0, 1] for rates, seconds for latency."""
-    window_days: Annotated[int, Field(ge=1, le=90)] = 30
+    window_days: Annotated[_Count, Field(ge=1, le=90)] = 30
 
 
 class KillCriterion(_Strict):
@@ -330,12 +367,12 @@ class KillCriterion(_Strict):
         "latency_p95_s",
         "shadow_agreement",
     ]
-    threshold: float
+    threshold: _Number
     """Bad above this value (below it for ``shadow_agreement``); rates in [0, 1], USD for
     cost, seconds for latency."""
-    window_s: Annotated[float, Field(gt=0)] = 3600.0
+    window_s: Annotated[_Number, Field(gt=0)] = 3600.0
     """Window length in seconds."""
-    min_samples: Annotated[int, Field(ge=1)] = 50
+    min_samples: Annotated[_Count, Field(ge=1)] = 50
     """Fewer samples in the window: inconclusive, never a trip."""
     action: Literal["pause", "rollback", "page"] = "pause"
     mode: RuleMode = RuleMode.ADVISORY
@@ -345,22 +382,22 @@ class KillCriterion(_Strict):
 class ShadowGate(_Strict):
     """Gate out of shadow: the agent's proposals agree with what people actually did."""
 
-    min_runs: Annotated[int, Field(ge=1)] = 200
+    min_runs: Annotated[_Count, Field(ge=1)] = 200
     """Shadow runs of this spec version whose proposal was compared with a person's action."""
-    min_agreement: Annotated[float, Field(ge=0, le=1)] = 0.85
+    min_agreement: Annotated[_Number, Field(ge=0, le=1)] = 0.85
     """Smallest agreement rate (point estimate; the Wilson 95% interval is shown with it)."""
-    min_days: Annotated[float, Field(ge=0)] = 14
+    min_days: Annotated[_Number, Field(ge=0)] = 14
     """Days in shadow (since the stage or this spec version started, whichever is later)."""
 
 
 class CanaryGate(_Strict):
     """The canary: a slice of traffic, and the gate out of it."""
 
-    traffic: Annotated[float, Field(gt=0, le=1)] = 0.10
+    traffic: Annotated[_Number, Field(gt=0, le=1)] = 0.10
     """Share of routing keys the agent handles live (sticky per key); the rest fall back."""
-    min_runs: Annotated[int, Field(ge=1)] = 200
+    min_runs: Annotated[_Count, Field(ge=1)] = 200
     """Finished canary runs of this spec version."""
-    clean_days: Annotated[float, Field(ge=0)] = 14
+    clean_days: Annotated[_Number, Field(ge=0)] = 14
     """Days in canary with no kill criterion tripped (and the SLOs met)."""
 
 
@@ -369,7 +406,7 @@ class Rollout(_Strict):
 
     shadow: ShadowGate = Field(default_factory=ShadowGate)
     canary: CanaryGate = Field(default_factory=CanaryGate)
-    stability_window_days: Annotated[int, Field(ge=0)] = 90
+    stability_window_days: Annotated[_Count, Field(ge=0)] = 90
     """Days after going live during which a scope expansion also needs
     ``--override-stability --reason``."""
     fallback: Annotated[str, Field(min_length=1)] = "human_queue"
@@ -383,7 +420,7 @@ class Rollout(_Strict):
 class Review(_Strict):
     """Human review of a sample of runs."""
 
-    sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    sample_rate: Annotated[_Number, Field(ge=0, le=1)] = 0.05
     queue: str | None = None
 
 
@@ -408,7 +445,7 @@ class OnCall(_Strict):
     """The owner's channels: every page goes here first."""
     backup_channels: list[OnCallChannel] = Field(default_factory=list[OnCallChannel])
     """The backup owner's channels: paged when an incident is not acknowledged in time."""
-    ack_timeout_s: Annotated[float, Field(gt=0)] = 900.0
+    ack_timeout_s: Annotated[_Number, Field(gt=0)] = 900.0
     """Seconds an incident may stay unacknowledged before the backup owner is paged."""
 
 
@@ -495,3 +532,106 @@ class AgentSpec(_Strict):
         """The normalised spec as JSON with sorted keys and no whitespace."""
         data: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+# --- approval_when: a CEL condition --------------------------------------------------------
+
+_COMPREHENSION = re.compile(r"\b(?:all|exists|exists_one|map|filter)\b")
+"""CEL's comprehension macros; nested, they take exponential time, so an expression that
+names one anywhere (even inside a string) is compiled but not run at load."""
+
+_ANY_JSON: tuple[Any, ...] = (False, True, 0, 0.5, "", [], {})
+"""A value of each JSON type, for an argument whose constraints do not fix its type."""
+
+_MAX_TRIES = 64
+"""Most synthetic argument sets an ``approval_when`` is run on at load."""
+
+
+def _approval_when_problem(source: str, declared: Mapping[str, ArgumentConstraint]) -> str | None:
+    """Why ``source`` is not a usable ``approval_when``, or None when it is.
+
+    The CEL library (``common-expression-language``, the Rust ``cel`` crate) parses and
+    evaluates but has no type checker, so the type is found by running the expression: on
+    synthetic arguments, each declared argument with values of the JSON types its
+    constraints allow (an ``enum``'s values; numbers at ``min`` and ``max``, as integers and
+    decimals; text; lists) and each other name it reads with a value of every JSON type. It
+    is refused when some set gives a result and none gives true or false; sets on which it
+    fails (a missing key, a type CEL cannot compare) prove nothing and are left to the
+    runtime, which fails closed (a person decides).
+    """
+    # imported here, not at the top: ``cel`` imports its CLI (prompt_toolkit), about 100 ms,
+    # which only a spec with an ``approval_when`` needs
+    import cel  # pyright: ignore[reportMissingTypeStubs]
+
+    try:
+        program: Any = cel.compile(source)  # pyright: ignore[reportUnknownMemberType]
+    except Exception as exc:
+        first = str(exc).splitlines()[0]
+        return f"approval_when is not a valid CEL expression: {first}"
+    if _COMPREHENSION.search(source):
+        return None
+    names = sorted({*declared, *(str(n) for n in program.variables())} - {"args"})
+    samples = {name: _samples(declared.get(name)) for name in names}
+    base = {name: values[0] for name, values in samples.items()}
+    tries = [base] + [
+        {**base, name: value} for name, values in samples.items() for value in values[1:]
+    ]
+    wrong: list[Any] = []
+    for arguments in tries[:_MAX_TRIES]:
+        try:
+            result = program.execute({**arguments, "args": arguments})
+        except Exception:  # it fails on made-up arguments: that proves nothing
+            continue
+        if isinstance(result, bool):
+            return None
+        wrong.append(result)
+    if not wrong:
+        return None
+    return (
+        "approval_when must be true or false (a condition over the arguments), but it gives "
+        f"{_cel_value(wrong[0])} for arguments the spec allows"
+    )
+
+
+def _samples(rule: ArgumentConstraint | None) -> list[Any]:
+    """Values of each JSON type an argument under ``rule`` may hold, most typical first."""
+    if rule is None:
+        return list(_ANY_JSON)
+    if rule.enum:
+        return list(rule.enum[:8])
+    kinds = {"boolean", "number", "text", "list", "map"}
+    if rule.pattern is not None:
+        kinds &= {"text"}
+    if rule.min is not None or rule.max is not None:
+        kinds &= {"number"}
+    if rule.max_length is not None:
+        kinds &= {"text", "list", "map"}
+    if rule.allow is not None:
+        kinds &= {"text", "list"}
+    out: list[Any] = []
+    if "number" in kinds:
+        low = rule.min if rule.min is not None else (rule.max if rule.max is not None else 0.0)
+        high = rule.max if rule.max is not None else low + 1
+        whole = [n for n in (math.ceil(low), math.floor(high)) if low <= n <= high]
+        out += [*dict.fromkeys([float(low), float(high)]), *dict.fromkeys(whole)]  # 1.0 != 1 in CEL
+    if "text" in kinds:
+        out.append("")
+    if "list" in kinds:
+        out.append([])
+    if "map" in kinds:
+        out.append({})
+    if "boolean" in kinds:
+        out += [False, True]
+    return out or list(_ANY_JSON)
+
+
+def _cel_value(value: object) -> str:
+    """``value`` as CEL names its type, e.g. ``an int (3)``."""
+    if value is None:
+        return "null"
+    cls = value.__class__
+    kinds: dict[type[object], str] = {int: "an int", float: "a double", str: "a string"}
+    kinds |= {bytes: "bytes", list: "a list", dict: "a map"}
+    kind = kinds.get(cls, f"a {cls.__name__}")
+    shown = repr(value)
+    return f"{kind} ({shown if len(shown) <= 40 else shown[:37] + '...'})"

@@ -4,6 +4,10 @@ CEL is the safe, side-effect-free expression language of Kubernetes admission po
 Google IAM conditions; it cannot call Python, loop forever or touch the file system. We use
 the ``common-expression-language`` package (Rust ``cel`` crate); expressions are compiled
 once and cached. Never ``eval``.
+
+When a spec loads, ``warden.core.spec`` checks each ``approval_when`` is a condition (it runs
+it on synthetic arguments: the CEL library has no type checker); here, at run time, a
+result that is not a boolean is still an error, and the policy fails closed on it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 import cel  # pyright: ignore[reportMissingTypeStubs]
 
-from warden.core.calls import canonical_json
+from warden.core.calls import MAX_ARGUMENT_DEPTH, canonical_json, too_deep_argument
 
 __all__ = ["ExpressionError", "evaluate"]
 
@@ -41,9 +45,15 @@ def evaluate(source: str, arguments: dict[str, Any]) -> bool:
         The expression's truth value.
 
     Raises:
-        ExpressionError: It does not compile, references a missing argument, or does not
-            return a boolean.
+        ExpressionError: It does not compile, references a missing argument, does not
+            return a boolean, or an argument is nested more than ``MAX_ARGUMENT_DEPTH``
+            levels deep (canonical JSON would recurse that deep).
     """
+    deep = too_deep_argument(arguments)
+    if deep is not None:
+        raise ExpressionError(
+            f"the argument {deep} is nested more than {MAX_ARGUMENT_DEPTH} levels deep"
+        )
     plain: dict[str, Any] = json.loads(canonical_json(arguments))
     try:
         result = _program(source).execute({**plain, "args": plain})

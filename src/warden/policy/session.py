@@ -2,9 +2,10 @@
 
 This is the one place that knows the order of things for a run: decide a call, count the
 attempt, count what was let through, learn from the result (trusted content, or a read of
-untrusted content). The live runtime (``runtime.policy_gate``) and the policy backtest
-(``warden.backtest``) both drive a ``PolicySession``, so a replayed call is decided by the
-same code, with the same run state, as the live call was.
+untrusted content) or from the error of a tool that ran and failed. The live runtime
+(``runtime.policy_gate``) and the policy backtest (``warden.backtest``) both drive a
+``PolicySession``, so a replayed call is decided by the same code, with the same run
+state, as the live call was.
 """
 
 from __future__ import annotations
@@ -63,3 +64,21 @@ class PolicySession:
         spec_tool = self.spec.tool(tool)
         if spec_tool is not None:
             self.state.note_result(tool, result, untrusted=spec_tool.untrusted_output)
+
+    def failed(self, tool: str, error: str) -> None:
+        """Learn from a tool that ran and raised: its error reached the agent.
+
+        An exception can carry the same third-party text a result would (a web fetch whose
+        404 page says "ignore previous instructions"), so a failed call of an
+        ``untrusted_output`` tool taints the run exactly as its result would: egress now
+        needs a person (``untrusted_egress``). Error text is never trusted content, whatever
+        the tool, so it cannot vouch for a recipient (``provenance``); a trusted tool's
+        failure changes nothing.
+
+        Args:
+            tool: The tool that failed.
+            error: The error text the agent saw (never added to trusted content).
+        """
+        spec_tool = self.spec.tool(tool)
+        if spec_tool is not None and spec_tool.untrusted_output:
+            self.state.note_untrusted(tool)

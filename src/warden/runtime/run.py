@@ -158,6 +158,8 @@ class Run:
         self.kill_switch: KillSwitch = governor.kill_switch
         self.applied_writes: dict[str, IdempotencyRecord] = {}
         self.trail: list[str] = []
+        self.waiting_s = 0.0
+        """Seconds spent waiting for approvals (not charged to ``max_wall_clock_s``)."""
         self._seq = 0
         self._started = False
         self._t0 = governor.clock.monotonic()
@@ -170,6 +172,17 @@ class Run:
     def elapsed_s(self) -> float:
         """Seconds since the run started (injected clock)."""
         return self.governor.clock.monotonic() - self._t0
+
+    @property
+    def working_s(self) -> float:
+        """Seconds since the run started, less the time it waited for people: what the
+        ``max_wall_clock_s`` budget is charged."""
+        return self.elapsed_s - self.waiting_s
+
+    @property
+    def spec_hash(self) -> str:
+        """Content hash of the spec version this run runs under."""
+        return self.governor.spec_hash
 
     @property
     def clock(self) -> Clock:
@@ -294,6 +307,8 @@ class Run:
                     else ToolCallStatus.FAILED
                 )
             self.last_error = f"{tool}: {exc}"
+            if ctx.attempts > 0:  # the tool ran: its error may carry third-party text
+                self.policy.failed(tool, str(exc))
             raise
         finally:
             self._record_tool_call(ctx, started_at, gov.clock.monotonic() - t0, error)
@@ -319,6 +334,11 @@ class Run:
         self.trail.append(
             f"{rec.seq}. {rec.tool}({_short(rec.arguments, 160)[1:-1]}) -> {rec.status.value}"
             + (f" after {rec.attempts} attempts" if rec.attempts > 1 else "")
+            + (
+                f" (waited {ctx.extra['waited_s']:.1f} s for a person)"
+                if "waited_s" in ctx.extra
+                else ""
+            )
             + verdict
             + (f" ({rec.error})" if rec.error and not verdict else "")
         )
@@ -438,7 +458,7 @@ class Run:
         """
         self._ensure_running()
         self.kill_switch.check()
-        self.usage.check_before_step(self.limits, tool=False, elapsed_s=self.elapsed_s)
+        self.usage.check_before_step(self.limits, tool=False, elapsed_s=self.working_s)
         self._check_daily_cost()
 
     def _check_daily_cost(self) -> None:

@@ -1,7 +1,9 @@
 """Governed tools: a Python function plus pydantic validation built from its type hints.
 
 Arguments are validated (and coerced) before the policy sees them; an invalid call is
-never executed (``ToolInputError``). The result is validated against the return
+never executed (``ToolInputError``). An argument nested more than ``MAX_ARGUMENT_DEPTH``
+(32) levels deep is invalid too, found by a walk without recursion before pydantic (or
+anything else recursive) sees it. The result is validated against the return
 annotation (``ToolOutputError``). A tool that declares an ``idempotency_key`` parameter
 receives the key Warden derived for the call, so the system it writes to can apply a
 retried write once (as Stripe's and most payment APIs' idempotency keys do).
@@ -18,12 +20,33 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 from pydantic_core import to_jsonable_python
 
+from warden.core.calls import MAX_ARGUMENT_DEPTH, too_deep_argument
 from warden.errors import ToolInputError, ToolOutputError, ToolRegistrationError
 
-__all__ = ["IDEMPOTENCY_PARAM", "GovernedTool", "ToolRegistry"]
+__all__ = ["IDEMPOTENCY_PARAM", "GovernedTool", "ToolRegistry", "check_depth"]
 
 IDEMPOTENCY_PARAM = "idempotency_key"
 """Name of the optional parameter through which a tool receives its idempotency key."""
+
+_TOO_DEEP = f"nested more than {MAX_ARGUMENT_DEPTH} levels deep"
+_NOT_RECORDED = f"<{_TOO_DEEP}: not recorded>"
+
+
+def check_depth(tool: str, arguments: dict[str, Any]) -> None:
+    """Refuse arguments nested more than ``MAX_ARGUMENT_DEPTH`` levels deep.
+
+    A walk without recursion (``too_deep_argument``); call it before anything recursive
+    (validation, canonical JSON, hashing) sees the arguments.
+
+    Raises:
+        ToolInputError: An argument is nested too deep; it names the argument.
+    """
+    deep = too_deep_argument(arguments)
+    if deep is not None:
+        raise ToolInputError(
+            f"{tool}: invalid arguments: {deep}: {_TOO_DEEP} (lists, objects), "
+            "the most a tool argument may be"
+        )
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -95,8 +118,10 @@ class GovernedTool:
             The arguments as the function will receive them.
 
         Raises:
-            ToolInputError: Missing, extra or ill-typed arguments.
+            ToolInputError: Missing, extra or ill-typed arguments, or one nested more than
+                ``MAX_ARGUMENT_DEPTH`` levels deep.
         """
+        check_depth(self.name, raw)
         try:
             model = self.arguments_model.model_validate(raw)
         except ValidationError as exc:
@@ -118,7 +143,15 @@ class GovernedTool:
 
     @staticmethod
     def arguments_as_json(arguments: dict[str, Any]) -> dict[str, Any]:
-        """Validated arguments as JSON-able data, for records and approval requests."""
+        """Validated arguments as JSON-able data, for records and approval requests.
+
+        An argument nested too deep to validate is recorded as a note, not walked.
+        """
+        if too_deep_argument(arguments) is not None:
+            arguments = {
+                k: _NOT_RECORDED if too_deep_argument({k: v}) is not None else v
+                for k, v in arguments.items()
+            }
         try:
             return to_jsonable_python(arguments)
         except Exception:  # an argument pydantic cannot serialise is recorded as text
