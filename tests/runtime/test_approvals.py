@@ -251,3 +251,100 @@ def test_a_decision_is_made_once(store) -> None:
         store.decide_approval(
             "apr_missing", status=ApprovalStatus.DENIED, actor="y", reason="no", at=now
         )
+
+
+# -- issue "Authority": approvals that hold (regression tests) ----------------------------
+
+
+def test_a_tool_blocked_by_spec_apply_during_the_wait_never_runs(
+    make_governor, spec_factory, store
+) -> None:
+    from warden.control.scope import apply_spec
+
+    gov, refunds = _refund_governor(make_governor, spec_factory)
+    clock = SystemClock()
+    apply_spec(store, gov.spec, actor="dana", clock=clock)  # the version in force
+    runs: list[Any] = []
+
+    def agent() -> None:
+        with gov.run(input="refund 250") as run:
+            run.call("issue_refund", amount=250)
+            run.resolve()
+        runs.append(run)
+
+    thread = _in_thread(agent)
+    request = _pending(store)
+    tools = {**REFUND_TOOLS, "issue_refund": {**REFUND_TOOLS["issue_refund"], "access": "blocked"}}
+    narrower = spec_factory(tools, escalation={"queue": "tier1-humans", "on": []})
+    change = apply_spec(store, narrower, actor="dana", clock=clock)  # a contraction: at once
+    assert change.status.value == "applied"
+    store.decide_approval(
+        request.id, status=ApprovalStatus.APPROVED, actor="carol", reason="ok", at=clock.now()
+    )
+    thread.join(5)
+    assert refunds == []  # approved under the old spec, blocked by the one in force
+    assert runs[0].status is RunStatus.BLOCKED
+
+
+def test_a_run_resumed_after_a_restart_finds_its_decision(
+    make_governor, spec_factory, store
+) -> None:
+    """The first process asked and died while waiting; a person approved meanwhile; the
+    restarted process resumes the same run and call and runs it without asking again."""
+    from datetime import timedelta
+
+    from warden.core.calls import arguments_hash
+    from warden.runtime.chain.approval_wait import request_id
+
+    gov, refunds = _refund_governor(make_governor, spec_factory)
+    now = SystemClock().now()
+    args_hash = arguments_hash("issue_refund", {"amount": 250.0})
+    asked = ApprovalRequest(  # what the first process stored before it died
+        id=request_id(gov.spec.name, "run_resumable", 1, args_hash),
+        run_id="run_resumable",
+        agent=gov.spec.name,
+        seq=1,
+        tool="issue_refund",
+        arguments={"amount": 250.0},
+        args_hash=args_hash,
+        rule="conditional_approval",
+        reason="amount > 100",
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+    store.create_approval(asked)
+    store.decide_approval(
+        asked.id, status=ApprovalStatus.APPROVED, actor="carol", reason="ok", at=now
+    )
+    with gov.run(input="refund 250", run_id="run_resumable") as run:
+        run.call("issue_refund", amount=250)
+        run.resolve()
+    assert refunds == [250]
+    assert [a.id for a in store.list_approvals()] == [asked.id]  # not asked twice
+
+
+def test_an_expired_request_cannot_be_decided(store) -> None:
+    from datetime import timedelta
+
+    from warden.errors import RunStateError
+
+    now = SystemClock().now()
+    store.create_approval(
+        ApprovalRequest(
+            id="apr_old",
+            run_id="r",
+            agent="a",
+            seq=1,
+            tool="issue_refund",
+            args_hash="h",
+            rule="approval",
+            reason="why",
+            created_at=now - timedelta(hours=2),
+            expires_at=now - timedelta(hours=1),
+        )
+    )
+    with pytest.raises(RunStateError, match="expired"):
+        store.decide_approval(
+            "apr_old", status=ApprovalStatus.APPROVED, actor="carol", reason="late", at=now
+        )
+    assert store.get_approval("apr_old").status is ApprovalStatus.EXPIRED

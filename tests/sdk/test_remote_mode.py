@@ -74,7 +74,7 @@ def agent_token(store) -> Callable[[str], str]:
             ApiToken(
                 id=token_id,
                 name=f"agent:{agent}",
-                role=Role.REVIEWER,
+                role=Role.AGENT,
                 agent=agent,
                 token_hash=hash_token(secret),
                 created_at=SystemClock().now(),

@@ -69,8 +69,8 @@ def api(store) -> Iterator[Api]:
         tokens[name] = secret
 
     for role in Role:
-        make(role.value, role)
-    make("router-bot", Role.REVIEWER, agent="test-agent")
+        make(role.value, role, agent="test-agent" if role is Role.AGENT else None)
+    make("router-bot", Role.REVIEWER, agent="test-agent")  # a person bound to one agent
     make("other-bot", Role.REVIEWER, agent="other-agent")
     with TestClient(create_app(store, clock=clock)) as client:
         yield Api(client, tokens)

@@ -341,7 +341,7 @@ def make_tokens(store: SqlStore, clock: FakeClock) -> dict[str, str]:
     """A token per role (named after the role), plus ``router-bot`` bound to ticket-router."""
     tokens: dict[str, str] = {}
     for name, role, agent in [
-        *((r.value, r, None) for r in Role),
+        *((r.value, r, "ticket-router" if r is Role.AGENT else None) for r in Role),
         ("router-bot", Role.VIEWER, "ticket-router"),
     ]:
         token_id, secret = new_token()

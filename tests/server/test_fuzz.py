@@ -52,7 +52,7 @@ from tests.server.fuzzing import AGENT, EXAMPLES, fuzz_settings
 from warden.control.scope import apply_spec
 from warden.core.clock import SystemClock
 from warden.core.incidents import Incident
-from warden.core.runs import ApprovalRequest
+from warden.core.runs import ApprovalRequest, RunFilter
 from warden.core.spec import AgentSpec
 from warden.core.tokens import ApiToken, Role, hash_token, new_token
 from warden.store import SqlStore
@@ -440,3 +440,62 @@ def test_event_batches_of_a_real_agent_are_stored_and_read_back(fuzz: Fuzz) -> N
     for run_id in sorted(stored):
         story = fuzz.api.client.get(f"/api/runs/{quote(run_id, safe='')}", headers=headers)
         assert story.status_code in (200, 404), (run_id, story.status_code, story.text[:300])
+
+
+# -- issue "Authority": an agent token fuzzed over the whole schema ---------------------------
+
+AGENT_WRITES = {"POST /api/agents/{agent}/events", "POST /api/rpc/{method}", "POST /v1/traces"}
+"""The only operations an agent token may succeed at: its runs' records and the runtime port."""
+
+
+def _governance(store: SqlStore) -> dict[str, Any]:
+    """Everything outside an agent's own runs that a token could change."""
+    return {
+        "rollouts": sorted((r.agent, r.stage.value, r.version) for r in store.list_rollouts()),
+        "kill": sorted(
+            (a, store.get_kill_switch(a).engaged) for a in (AGENT, CANARY, "other-agent")
+        ),
+        "approvals": sorted(
+            (a.id, a.status.value, a.decided_by or "")
+            for a in store.list_approvals()
+            if a.status.value not in ("expired", "cancelled")  # the runtime may close its own
+        ),
+        "incidents": sorted((i.id, i.status.value) for i in store.list_incidents()),
+        "changes": sorted((c.id, c.status.value) for c in store.list_spec_changes()),
+        "tokens": sorted((t.id, t.revoked_at is None) for t in store.list_tokens()),
+        "other runs": sorted(
+            (r.id, r.status.value, r.steps)
+            for r in store.list_runs(RunFilter(agent="other-agent", limit=1000))
+        ),
+    }
+
+
+def test_an_agent_token_changes_nothing_outside_its_own_runs(fuzz: Fuzz, store) -> None:
+    headers = fuzz.api.as_("agent")
+    before = _governance(store)
+
+    def make_check(mode: GenerationMode) -> Callable[[Any], None]:
+        def check(case: Any) -> None:
+            response = _send(fuzz, case, headers)
+            if response is None:
+                return
+            assert response.status_code < 500, case.as_curl_command(headers=headers)
+            if case.operation.label not in AGENT_WRITES and case.method.upper() != "GET":
+                assert response.status_code in (401, 403, 404, 405, 422), (
+                    f"{case.operation.label}: {response.status_code} for an agent token\n"
+                    f"{case.as_curl_command(headers=headers)}"
+                )
+            if case.method.upper() == "GET" and case.operation.path != "/healthz":
+                assert response.status_code != 200 or case.operation.path in ("/openapi.json",), (
+                    f"{case.operation.label}: an agent token read it"
+                )
+
+        return check
+
+    n = max(5, EXAMPLES // 2)
+    failures = _run_pass(fuzz, make_check, {GenerationMode.POSITIVE: n})
+    assert not failures, "\n\n".join(failures) + "\n\n" + _tally(fuzz)
+    assert _governance(store) == before
+    for entry in store.list_audit():
+        if entry.actor == "agent":
+            assert entry.action == "api.denied", entry

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from warden.cli.shared import DbUrl, JsonFlag, actor, open_cli_store, out, print_json
+from warden.cli.shared import DbUrl, JsonFlag, actor, err, open_cli_store, out, print_json
 from warden.core.tokens import Role
 
 __all__ = ["app"]
@@ -17,7 +17,12 @@ app = typer.Typer(help="API tokens for the control plane.", no_args_is_help=True
 @app.command("create")
 def token_create(
     role: Annotated[
-        Role, typer.Option("--role", help="viewer < reviewer < operator < owner < admin")
+        Role,
+        typer.Option(
+            "--role",
+            help="agent (an agent's own process, with --agent) or a person's: "
+            "viewer < reviewer < operator < owner < admin",
+        ),
     ],
     name: Annotated[str | None, typer.Option("--name", help="Who or what uses it.")] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Bind to one agent.")] = None,
@@ -28,6 +33,9 @@ def token_create(
     from warden.core.clock import SystemClock
     from warden.core.tokens import ApiToken, hash_token, new_token
 
+    if role is Role.AGENT and not agent:
+        err.print("an agent token must be bound to its agent: add --agent NAME")
+        raise typer.Exit(2)
     token_id, secret = new_token()
     who = actor()
     with open_cli_store(database_url) as store:

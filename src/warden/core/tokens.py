@@ -1,10 +1,19 @@
 """API tokens and roles.
 
-Roles are ordered ``viewer < reviewer < operator < owner < admin``: each can do what the
-ones before it can. A token may be bound to one agent: it then acts only on that agent
-(an agent's own token writes that agent's runs and nothing else). Tokens are shown once,
-when created, and stored as a SHA-256 hash: ``wdn_<id>_<secret>``, where only the hash of
-the whole token is kept.
+A principal is a person (a personal token) or an agent (an agent token).
+
+People's roles are ordered ``viewer < reviewer < operator < owner < admin``: each can do
+what the ones before it can. A person's token may be bound to one agent: it then acts only
+on that agent.
+
+An **agent token** (role ``agent``, always bound to its agent) is what an agent's own
+process uses (remote SDK mode, OTLP export): it reaches the runtime port (``/api/rpc``,
+scoped to its agent and its own runs), writes its own runs' records and traces, and
+nothing else. It is below every person's role: it never decides approvals, changes
+stages, applies or approves specs, releases a kill switch, or reads other agents' data.
+
+Tokens are shown once, when created, and stored as a SHA-256 hash: ``wdn_<id>_<secret>``,
+where only the hash of the whole token is kept.
 """
 
 from __future__ import annotations
@@ -15,14 +24,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 __all__ = ["ROLE_ORDER", "ApiToken", "Principal", "Role", "TokenStore", "hash_token", "new_token"]
 
 
 class Role(StrEnum):
-    """What a token may do (each includes the ones before it)."""
+    """What a token may do (each person's role includes the ones before it)."""
 
+    AGENT = "agent"
+    """An agent's own process: the runtime port and its own runs' records only."""
     VIEWER = "viewer"
     """Read everything: agents, runs, decisions, queues, audit log."""
     REVIEWER = "reviewer"
@@ -39,7 +50,14 @@ class Role(StrEnum):
         return ROLE_ORDER[self] >= ROLE_ORDER[other]
 
 
-ROLE_ORDER = {Role.VIEWER: 0, Role.REVIEWER: 1, Role.OPERATOR: 2, Role.OWNER: 3, Role.ADMIN: 4}
+ROLE_ORDER = {
+    Role.AGENT: -1,
+    Role.VIEWER: 0,
+    Role.REVIEWER: 1,
+    Role.OPERATOR: 2,
+    Role.OWNER: 3,
+    Role.ADMIN: 4,
+}
 
 
 class ApiToken(BaseModel):
@@ -55,6 +73,12 @@ class ApiToken(BaseModel):
     created_by: str
     revoked_at: datetime | None = None
 
+    @model_validator(mode="after")
+    def _agent_tokens_name_their_agent(self) -> ApiToken:
+        if self.role is Role.AGENT and not self.agent:
+            raise ValueError("an agent token must be bound to its agent (--agent NAME)")
+        return self
+
 
 class Principal(BaseModel):
     """Who is making a request."""
@@ -63,6 +87,11 @@ class Principal(BaseModel):
     role: Role
     agent: str | None = None
     token_id: str | None = None
+
+    @property
+    def is_agent(self) -> bool:
+        """True for an agent's own token (role ``agent``)."""
+        return self.role is Role.AGENT
 
     def may_act_on(self, agent: str) -> bool:
         """True unless the principal is bound to another agent."""

@@ -173,7 +173,7 @@ class Warden(Governor):
                 unreachable, then replayed. Kill criteria are then evaluated by the
                 server's ``warden monitor``, not in this process.
             token: API token for ``url`` (default ``WARDEN_TOKEN``); bind it to the agent
-                (``warden token create --role reviewer --agent NAME``).
+                (``warden token create --role agent --agent NAME``: an agent token reaches only the runtime port and its own runs).
             store: An already open store (wins over ``database_url`` and ``url``).
             clock: Injected time (tests, replays).
             tracing: Emit OpenTelemetry spans (GenAI conventions) through the global

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from warden.core.clock import Clock, SystemClock
+from warden.server.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from warden.server.dashboard import mount_dashboard
 from warden.server.deps import ServerContext
 from warden.server.error_responses import ERROR_RESPONSES, install_error_handlers
@@ -59,13 +60,20 @@ ROUTERS = (
 """Every API router module, in the order its routes are included (and listed in OpenAPI)."""
 
 
-def create_app(store: SqlStore, *, clock: Clock | None = None, auth: bool = True) -> FastAPI:
+def create_app(
+    store: SqlStore,
+    *,
+    clock: Clock | None = None,
+    auth: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
     """The Warden API (and dashboard) over ``store``.
 
     Args:
         store: An open store.
         clock: Time source (default: the system clock).
         auth: Require API tokens (False only for ``--no-auth`` on loopback).
+        max_body_bytes: Largest request body, bytes (default 16 MiB); larger is 413.
     """
     app = FastAPI(
         title="Warden",
@@ -75,6 +83,7 @@ def create_app(store: SqlStore, *, clock: Clock | None = None, auth: bool = True
     )
     app.state.warden = ServerContext(store=store, clock=clock or SystemClock(), auth=auth)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     for module in ROUTERS:
         app.include_router(module.router, responses=ERROR_RESPONSES)
     mount_dashboard(app)

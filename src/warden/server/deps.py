@@ -23,6 +23,7 @@ from warden.store import SqlStore
 __all__ = [
     "COOKIE",
     "ServerContext",
+    "audit_denial",
     "authenticate",
     "context",
     "deny_other_agent",
@@ -54,9 +55,10 @@ def context(request: Request) -> ServerContext:
     return ctx
 
 
-def _audit_denial(
+def audit_denial(
     ctx: ServerContext, request: Request, who: str, why: str, agent: str | None
 ) -> None:
+    """Write a refused request (401/403) to the audit log; never fails the response."""
     # The request is refused either way; the record must not fail on an odd path.
     with contextlib.suppress(StoreUnavailable, ConfigError):
         ctx.store.append_audit(
@@ -96,17 +98,20 @@ def authenticate(ctx: ServerContext, request: Request, token: str) -> Principal:
     """
     found = ctx.store.find_token(hash_token(token)) if token else None
     if found is None:
-        _audit_denial(ctx, request, "anonymous", "missing or unknown token", None)
+        audit_denial(ctx, request, "anonymous", "missing or unknown token", None)
         raise HTTPException(
             401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
         )
     return Principal(name=found.name, role=found.role, agent=found.agent, token_id=found.id)
 
 
-def require(role: Role) -> Callable[..., Principal]:
+def require(role: Role, *, agents: bool = False) -> Callable[..., Principal]:
     """A dependency that lets only ``role`` and above through (403 otherwise).
 
-    A route with an ``agent`` path parameter also refuses tokens bound to another agent.
+    Agent tokens (role ``agent``) are below every person's role: they pass only where
+    ``agents`` is true (writing their own runs, the runtime port), and always only for
+    their own agent. A route with an ``agent`` path parameter also refuses tokens bound
+    to another agent.
     """
 
     def check(
@@ -115,13 +120,18 @@ def require(role: Role) -> Callable[..., Principal]:
         ctx: ServerContext = Depends(context),
     ) -> Principal:
         agent = request.path_params.get("agent")
-        if not who.role.at_least(role):
-            why = f"needs role {role.value}, token has {who.role.value}"
-            _audit_denial(ctx, request, who.name, why, agent)
+        allowed = (agents and who.is_agent) or (not who.is_agent and who.role.at_least(role))
+        if not allowed:
+            why = (
+                "an agent token reaches only the runtime port and its own runs' records"
+                if who.is_agent
+                else f"needs role {role.value}, token has {who.role.value}"
+            )
+            audit_denial(ctx, request, who.name, why, agent)
             raise HTTPException(403, why)
         if agent is not None and not who.may_act_on(agent):
             why = f"token is bound to agent {who.agent}"
-            _audit_denial(ctx, request, who.name, why, agent)
+            audit_denial(ctx, request, who.name, why, agent)
             raise HTTPException(403, why)
         return who
 
@@ -132,5 +142,5 @@ def deny_other_agent(ctx: ServerContext, request: Request, who: Principal, agent
     """Refuse (403, audited) when ``who`` is bound to an agent other than ``agent``."""
     if not who.may_act_on(agent):
         why = f"token is bound to agent {who.agent}, not {agent}"
-        _audit_denial(ctx, request, who.name, why, agent)
+        audit_denial(ctx, request, who.name, why, agent)
         raise HTTPException(403, why)

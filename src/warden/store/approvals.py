@@ -27,13 +27,18 @@ class ApprovalsSql(SqlBase):
     """Approval-request methods of ``SqlStore``."""
 
     def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
-        """Insert a pending approval request."""
+        """Insert a pending approval request; when its id is stored already (a run resumed
+        after a restart asks again for the same call), return the stored one, decision
+        included."""
         row = request.model_dump(mode="json") | {
             k: getattr(request, k) for k in ("created_at", "expires_at", "decided_at")
         }
         with self._tx() as conn:
-            conn.execute(sa.insert(t.approvals).values(**row))
-        return request
+            stored = self._approval_in(conn, request.id)
+            if stored is not None:
+                return stored
+            conn.execute(self._insert(t.approvals).values(**row).on_conflict_do_nothing())
+            return self._approval_in(conn, request.id) or request
 
     def get_approval(self, approval_id: str) -> ApprovalRequest | None:
         """One approval request, or None."""
@@ -60,12 +65,16 @@ class ApprovalsSql(SqlBase):
     ) -> ApprovalRequest:
         """Decide a pending request (serialised with every state change: one decision wins).
 
+        A request past its ``expires_at`` can no longer be approved or denied: it is marked
+        ``expired`` (audited) and the decision is refused.
+
         Raises:
             NotFoundError: No such request.
-            RunStateError: It is no longer pending.
+            RunStateError: It is no longer pending, or it expired.
         """
         if status is ApprovalStatus.PENDING:
             raise ValueError("a decision cannot be 'pending'")
+        expired = False
         with self._locked_tx() as conn:
             audit = AuditWriter(conn, self.dialect)
             before = self._approval_in(conn, approval_id)
@@ -76,6 +85,13 @@ class ApprovalsSql(SqlBase):
                     f"approval {approval_id} is already {before.status.value} "
                     f"(by {before.decided_by or 'warden'})"
                 )
+            if (
+                status in (ApprovalStatus.APPROVED, ApprovalStatus.DENIED)
+                and at >= before.expires_at
+            ):
+                expired = True
+                status, actor = ApprovalStatus.EXPIRED, "warden"
+                reason = f"expired at {before.expires_at:%Y-%m-%d %H:%M:%S} UTC before a decision"
             conn.execute(
                 sa.update(t.approvals)
                 .where(t.approvals.c.id == approval_id)
@@ -102,6 +118,11 @@ class ApprovalsSql(SqlBase):
                     before=_approval_audit(before),
                     after=_approval_audit(after),
                 )
+            )
+        if expired:
+            raise RunStateError(
+                f"approval {approval_id} expired at {before.expires_at:%Y-%m-%d %H:%M:%S} UTC; "
+                "it can no longer be decided (the run has timed out or will)"
             )
         return after
 

@@ -77,7 +77,7 @@ class RemoteStore:
 
     Args:
         url: Server base URL, e.g. ``http://127.0.0.1:8700``.
-        token: An API token (role reviewer or above; normally bound to the agent).
+        token: An agent token (``warden token create --role agent --agent NAME``).
         timeout_s: Seconds per request (default 5).
         transport: An httpx transport (tests).
     """

@@ -134,11 +134,20 @@ class FakeStore:
     # -- approvals
     def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
         self.journal.append("create_approval")
-        self.approvals[request.id] = request
-        return request
+        return self.approvals.setdefault(request.id, request)  # a stored one wins (restart)
+
+    # -- scope
+    current_change: Any = None
+
+    def current_spec_change(self, agent: str) -> Any:
+        return self.current_change
+
+    on_poll: Callable[[str], None] | None = None
 
     def get_approval(self, approval_id: str) -> ApprovalRequest | None:
         self.polls += 1
+        if self.on_poll is not None:
+            self.on_poll(approval_id)
         person = self.person
         current = self.approvals.get(approval_id)
         if person is not None and current is not None and self.polls == person.poll:
@@ -231,13 +240,21 @@ class FakeRun:
         default_factory=dict[str, IdempotencyRecord]
     )
     elapsed_s: float = 0.0
+    waiting_s: float = 0.0
+    spec_hash: str = ""  # default: the spec's content hash
     progress: list[tuple[int, bool]] = field(default_factory=list[tuple[int, bool]])
+
+    @property
+    def working_s(self) -> float:
+        return self.elapsed_s - self.waiting_s
 
     def __post_init__(self) -> None:
         if self.limits is None:
             self.limits = self.spec.spec.budgets.per_run
         if self.policy is None:
             self.policy = PolicySession.start(self.spec, self.id, self.input)
+        if not self.spec_hash:
+            self.spec_hash = self.spec.content_hash()
 
     def emit_progress(self, ctx: CallContext, *, waiting: bool) -> None:
         self.progress.append((ctx.call.seq, waiting))

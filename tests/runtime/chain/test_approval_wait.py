@@ -24,6 +24,7 @@ from warden.errors import (
     ApprovalDenied,
     ApprovalTimeout,
     KillSwitchEngaged,
+    PolicyDenied,
     StoreUnavailable,
 )
 from warden.runtime.chain import ApprovalWait
@@ -98,7 +99,8 @@ def test_an_approval_releases_the_call(
     assert approved.status is ApprovalStatus.APPROVED
     assert approved.id == ctx.approval_id
     assert fake_store.polls == 3
-    assert kill_switch.checks == [True, True, True]  # a fresh read before every poll
+    # a fresh read before every poll, and once more once approved (issue "Authority")
+    assert kill_switch.checks == [True, True, True, True]
     assert clock.now() - started == timedelta(seconds=2 * POLL_S)  # slept between polls
     assert fake_store.decisions == []  # Warden closed nothing
     assert ctx.status is ToolCallStatus.NOT_RUN  # until the rest of the chain runs it
@@ -218,3 +220,74 @@ def test_an_unregistered_tool_is_requested_with_its_raw_arguments(
     ctx.decision = Decision(verdict=Verdict.REQUIRE_APPROVAL, rule="access", reason="ask")
     wait(ctx)
     assert _only(fake_store).arguments == {"amount": "250"}
+
+
+# -- issue "Authority": approvals that hold (written against the broken behaviour) --------
+
+
+def test_the_tool_runs_with_the_approved_values_not_the_agents_mutated_objects(
+    wait, fake_store: FakeStore
+) -> None:
+    """TOCTOU: a nested argument changed while the call waited was what ran."""
+    target = {"to": "ACCT-GOOD"}
+    ctx = call_context(FakeRun(SPEC), "issue_refund", {"amount": 500, "payee": target}, seq=3)
+    ctx.decision = _ctx().decision
+    fake_store.person = Decided(poll=2, status=ApprovalStatus.APPROVED)
+    seen: list[str] = []
+
+    def mutate_during_wait(_: str) -> None:  # another thread of the agent, mid-wait
+        target["to"] = "ACCT-EVIL"
+
+    fake_store.on_poll = mutate_during_wait
+    wait(ctx)
+    seen.append(ctx.call.arguments["payee"]["to"])
+    [request] = fake_store.approvals.values()
+    assert request.arguments["payee"] == {"to": "ACCT-GOOD"}  # what the approver saw
+    assert seen == ["ACCT-GOOD"]  # what runs
+
+
+def test_a_spec_version_put_in_force_during_the_wait_stops_the_call(
+    wait, fake_store: FakeStore
+) -> None:
+    from types import SimpleNamespace
+
+    fake_store.person = Decided(poll=2, status=ApprovalStatus.APPROVED)
+    fake_store.current_change = SimpleNamespace(to_hash="f" * 64, version="2")
+    ctx = _ctx()
+    with pytest.raises(PolicyDenied) as info:
+        wait(ctx)
+    assert info.value.rule == "spec_changed"
+    assert ctx.status is ToolCallStatus.DENIED
+
+
+def test_a_resumed_run_finds_the_decision_made_while_it_was_gone(
+    wait, fake_store: FakeStore
+) -> None:
+    first = _ctx()
+    fake_store.person = Decided(poll=1, status=ApprovalStatus.APPROVED)
+    wait(first)
+    polls = fake_store.polls
+    again = _ctx()  # the same run and call, after a restart
+    approved = wait(again)
+    assert approved.id == first.approval_id == again.approval_id
+    assert len(fake_store.approvals) == 1  # not asked twice
+    assert fake_store.polls == polls + 1
+
+
+def test_time_waiting_for_a_person_is_reported_and_not_charged(wait, fake_store: FakeStore) -> None:
+    fake_store.person = Decided(poll=4, status=ApprovalStatus.APPROVED)
+    ctx = _ctx()
+    wait(ctx)
+    assert ctx.run.waiting_s == pytest.approx(3 * POLL_S)
+    assert ctx.extra["waited_s"] == pytest.approx(3 * POLL_S)
+
+
+def test_a_wait_that_ends_otherwise_cancels_the_request(wait, fake_store: FakeStore) -> None:
+    def interrupted(_: str) -> None:
+        raise KeyboardInterrupt
+
+    fake_store.on_poll = interrupted
+    ctx = _ctx()
+    with pytest.raises(KeyboardInterrupt):
+        wait(ctx)
+    assert [d[1] for d in fake_store.decisions] == [ApprovalStatus.CANCELLED]

@@ -1,19 +1,32 @@
 """Approval requests: a call that needs a person waits for one, bound to its exact arguments.
 
-The request is stored with the hash of the tool name and arguments; only a decision on
-that request releases this call, so a changed argument needs a new approval. While it
-waits, the run polls the store for the decision and the kill switch (a kill pre-empts the
-wait and ends the run ``killed``). No decision before the spec's ``approval_timeout_s``
-expires the request and raises ``ApprovalTimeout`` (the run escalates). Decisions are made
-with ``warden approvals approve|deny ID`` (or later the API), from any process.
+The arguments are frozen when the request is made (a deep copy, hashed): only a decision on
+that request releases the call, and the tool then runs with exactly the approved values,
+whatever the agent's code did to its own objects while it waited (TOCTOU). While it waits,
+the run polls the store for the decision and the kill switch (a kill pre-empts the wait and
+ends the run ``killed``). No decision before the spec's ``approval_timeout_s`` expires the
+request and raises ``ApprovalTimeout`` (the run escalates); an expired request can no
+longer be decided. Decisions are made with ``warden approvals approve|deny ID`` or the API,
+from any process.
+
+Once approved, the kill switch is read again and the spec version in force is checked: if
+``warden spec apply`` put another version in force while the call waited, the call does not
+run (``PolicyDenied``, rule ``spec_changed``). A request's id is derived from the agent, the
+run, the call's position and its arguments, so a run resumed after a restart (same run id,
+same call) finds its request and the decision made meanwhile instead of asking again. If
+the wait ends any other way (the process is interrupted, the store fails), the request is
+cancelled, so nobody approves a call that will never run. Time spent waiting is reported
+on the run (``waiting_s``) and not charged to its wall-clock budget.
 """
 
 from __future__ import annotations
 
 import contextlib
-import uuid
+import copy
+import hashlib
 from datetime import timedelta
 
+from warden.core.calls import CallInput
 from warden.core.clock import Clock
 from warden.core.ports import RuntimeStore
 from warden.core.runs import ApprovalRequest, ApprovalStatus, ToolCallStatus
@@ -21,6 +34,7 @@ from warden.errors import (
     ApprovalDenied,
     ApprovalTimeout,
     KillSwitchEngaged,
+    PolicyDenied,
     RunStateError,
     StoreUnavailable,
 )
@@ -28,7 +42,15 @@ from warden.runtime.chain.interceptor import CallContext
 from warden.runtime.killswitch import KillSwitch
 from warden.runtime.recorder import Recorder
 
-__all__ = ["ApprovalWait"]
+__all__ = ["ApprovalWait", "request_id"]
+
+
+def request_id(agent: str, run_id: str, seq: int, args_hash: str) -> str:
+    """The approval request id of a call: ``apr_`` + 16 hex chars of SHA-256 of the agent,
+    the run, the call's position in it and its arguments (the same call of a resumed run
+    has the same id)."""
+    digest = hashlib.sha256(f"{agent}\x00{run_id}\x00{seq}\x00{args_hash}".encode()).hexdigest()
+    return f"apr_{digest[:16]}"
 
 
 class ApprovalWait:
@@ -72,18 +94,24 @@ class ApprovalWait:
         run = ctx.run
         clock = self.clock
         assert ctx.decision is not None
+        frozen = copy.deepcopy(dict(ctx.call.arguments))
+        call = ctx.call = CallInput(
+            agent=ctx.call.agent,
+            run_id=ctx.call.run_id,
+            tool=ctx.call.tool,
+            arguments=frozen,
+            seq=ctx.call.seq,
+        )
         now = clock.now()
         timeout_s = run.spec.spec.policy.approval_timeout_s
         request = ApprovalRequest(
-            id=f"apr_{uuid.uuid4().hex[:16]}",
+            id=request_id(run.spec.name, run.id, call.seq, call.args_hash),
             run_id=run.id,
             agent=run.spec.name,
-            seq=ctx.call.seq,
-            tool=ctx.call.tool,
-            arguments=ctx.tool.arguments_as_json(ctx.call.arguments)
-            if ctx.tool
-            else ctx.call.arguments,
-            args_hash=ctx.call.args_hash,
+            seq=call.seq,
+            tool=call.tool,
+            arguments=ctx.tool.arguments_as_json(frozen) if ctx.tool else frozen,
+            args_hash=call.args_hash,
             rule=ctx.decision.rule,
             reason=ctx.decision.reason,
             created_at=now,
@@ -91,9 +119,37 @@ class ApprovalWait:
         )
         ctx.status = ToolCallStatus.NOT_RUN
         self.recorder.flush()  # the run and its steps so far are visible to the approver
-        self.store.create_approval(request)
+        request = self.store.create_approval(request)  # the stored one, after a restart
         ctx.approval_id = request.id
         run.emit_progress(ctx, waiting=True)
+        t0 = clock.monotonic()
+        try:
+            approved = self._wait(ctx, request, timeout_s)
+        except (ApprovalDenied, ApprovalTimeout, KillSwitchEngaged):
+            raise  # decided, expired or cancelled already
+        except BaseException:
+            # interrupted, or the store failed: nobody should approve a call that never runs
+            self._close(request.id, ApprovalStatus.CANCELLED, "the run stopped waiting")
+            raise
+        finally:
+            waited = clock.monotonic() - t0
+            run.waiting_s += waited
+            ctx.extra["waited_s"] = waited
+        self.kill_switch.check(fresh=True)  # a kill at the moment of approval still stops it
+        self._check_version_in_force(ctx)
+        ctx.call = CallInput(  # the approved values, never the agent's objects
+            agent=call.agent,
+            run_id=call.run_id,
+            tool=call.tool,
+            arguments=copy.deepcopy(frozen),
+            seq=call.seq,
+        )
+        return approved
+
+    def _wait(
+        self, ctx: CallContext, request: ApprovalRequest, timeout_s: float
+    ) -> ApprovalRequest:
+        clock = self.clock
         while True:
             try:
                 self.kill_switch.check(fresh=True)
@@ -117,6 +173,18 @@ class ApprovalWait:
                     f"{ctx.call.tool}: nobody approved or denied the request within {timeout_s:g} s"
                 )
             clock.sleep(self.poll_s)
+
+    def _check_version_in_force(self, ctx: CallContext) -> None:
+        """Refuse the call when another spec version came into force while it waited."""
+        current = self.store.current_spec_change(ctx.run.spec.name)
+        if current is not None and current.to_hash != ctx.run.spec_hash:
+            ctx.status = ToolCallStatus.DENIED
+            raise PolicyDenied(
+                ctx.call.tool,
+                "spec_changed",
+                f"spec version {current.version} ({current.to_hash[:12]}) came into force while "
+                "the call waited for approval; it does not run under the old version.",
+            )
 
     def _close(self, approval_id: str, status: ApprovalStatus, reason: str) -> None:
         # Already decided, or unreachable: the run ends either way.

@@ -1,7 +1,9 @@
 """The budget interceptor: a tool call is a step; refuse it when a run limit would be crossed.
 
 Limits come from the spec's ``budgets.per_run`` and are charged to the run's ``Usage``
-(``warden.runtime.budget``); the first limit crossed raises ``BudgetExceeded``.
+(``warden.runtime.budget``); the first limit crossed raises ``BudgetExceeded``. The
+wall-clock limit is charged the run's working time: time spent waiting for a person's
+approval is not the agent's (``RunView.working_s``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class BudgetGate:
             BudgetExceeded: Naming the limit, the amount used and the limit.
         """
         run = ctx.run
-        run.usage.check_before_step(run.limits, tool=True, elapsed_s=run.elapsed_s)
+        run.usage.check_before_step(run.limits, tool=True, elapsed_s=run.working_s)
         run.usage.steps += 1
         run.usage.tool_calls += 1
         return proceed(ctx)

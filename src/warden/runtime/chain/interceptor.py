@@ -41,10 +41,22 @@ class RunView(Protocol):
     limits: RunBudget
     policy: PolicySession
     applied_writes: dict[str, IdempotencyRecord]
+    waiting_s: float
+    """Seconds spent waiting for people (approvals): reported, not charged to the budget."""
+
+    @property
+    def spec_hash(self) -> str:
+        """Content hash of the spec version the run started with."""
+        ...
 
     @property
     def elapsed_s(self) -> float:
         """Seconds since the run started."""
+        ...
+
+    @property
+    def working_s(self) -> float:
+        """``elapsed_s`` less ``waiting_s``: what the wall-clock budget is charged."""
         ...
 
     def emit_progress(self, ctx: CallContext, *, waiting: bool) -> None:

@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from warden.core.events import (
@@ -22,7 +22,7 @@ from warden.core.events import (
 )
 from warden.core.tokens import Principal, Role
 from warden.errors import ConfigError
-from warden.server.deps import ServerContext, context, require
+from warden.server.deps import ServerContext, audit_denial, context, require
 
 router = APIRouter(tags=["runs"])
 
@@ -37,16 +37,24 @@ class EventsAccepted(BaseModel):
 @router.post("/api/agents/{agent}/events", response_model=EventsAccepted)
 def write_events(
     agent: str,
+    request: Request,
     events: Annotated[list[Event], Body(max_length=5000)],
     ctx: ServerContext = Depends(context),
-    _: Principal = Depends(require(Role.REVIEWER)),
+    who: Principal = Depends(require(Role.REVIEWER, agents=True)),
 ) -> EventsAccepted:
     """Store a batch of run records of ``agent`` (what a remote SDK's recorder sends).
 
-    Every record must belong to ``agent``: a run it names must be in the batch or already
-    stored for that agent. Applying a batch twice is harmless (upserts).
+    Every record must belong to ``agent``: a run it names must be in the batch for that
+    agent and not stored for another, or already stored for it (403 otherwise, nothing
+    written). Records of a run that has already ended are final: the store keeps an ended
+    run's state and its ended tool calls as first recorded. Applying a batch twice is
+    harmless (upserts).
     """
-    mine = check_events_belong(ctx, agent, events)
+    try:
+        mine = check_events_belong(ctx, agent, events)
+    except HTTPException as exc:
+        audit_denial(ctx, request, who.name, str(exc.detail), agent)
+        raise
     ctx.store.apply(events)
     return EventsAccepted(accepted=len(events), runs=sorted(mine))
 
@@ -54,25 +62,36 @@ def write_events(
 def check_events_belong(ctx: ServerContext, agent: str, events: list[Event]) -> set[str]:
     """The run ids ``events`` touch, after checking each belongs to ``agent``.
 
-    A run must be recorded in the same batch for ``agent`` or already stored for it.
+    Each run is looked up in the store, whatever the batch says about it: a run record
+    claiming ``agent`` for a run id stored for another agent is refused like any other
+    record of that run.
 
     Raises:
-        ConfigError: A record of another agent's run.
+        ConfigError: The batch names another agent for a run, or a run never recorded (400).
+        HTTPException: 403 for a record of a run stored for another agent.
     """
-    mine = {e.run.id for e in events if isinstance(e, RunRecorded) and e.run.agent == agent}
+    claimed: set[str] = set()
     for e in events:
         if isinstance(e, RunRecorded):
-            if e.run.agent != agent:
+            if e.run.agent != agent:  # the batch contradicts itself: malformed
                 raise ConfigError(f"run {e.run.id} belongs to {e.run.agent}, not {agent}")
-            continue
-        run_ids = e.run_ids if isinstance(e, RunHeartbeat) else [_run_of(e)]
-        for rid in run_ids:
-            if rid not in mine:
-                stored = ctx.store.get_run(rid)
-                if stored is None or stored.run.agent != agent:
-                    raise ConfigError(f"run {rid} is not a run of {agent}")
-                mine.add(rid)
-    return mine
+            claimed.add(e.run.id)
+    touched = set(claimed)
+    for e in events:
+        if not isinstance(e, RunRecorded):
+            touched.update(e.run_ids if isinstance(e, RunHeartbeat) else [_run_of(e)])
+    for rid in sorted(touched):
+        stored = ctx.store.get_run(rid)
+        if stored is None:
+            if rid not in claimed:
+                raise ConfigError(f"run {rid} is not a run of {agent}: record the run first")
+        elif stored.run.agent != agent:
+            _refuse(f"run {rid} is a run of another agent, not {agent}")
+    return touched
+
+
+def _refuse(why: str) -> NoReturn:
+    raise HTTPException(403, why)
 
 
 def _run_of(event: Event) -> str:

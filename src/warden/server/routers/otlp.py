@@ -40,7 +40,7 @@ _MAX_BODY = 16 * 1024 * 1024
 async def export_traces(
     request: Request,
     ctx: ServerContext = Depends(context),
-    who: Principal = Depends(require(Role.REVIEWER)),
+    who: Principal = Depends(require(Role.REVIEWER, agents=True)),
 ) -> Response:
     """Ingest an ``ExportTraceServiceRequest`` (OTLP/HTTP 1.x)."""
     body = await request.body()

@@ -21,7 +21,7 @@ from warden.core.events import Event
 from warden.core.runs import ApprovalRequest, ApprovalStatus, SpecVersion
 from warden.core.tokens import Principal, Role
 from warden.errors import ConfigError, NotFoundError
-from warden.server.deps import ServerContext, context, deny_other_agent, require
+from warden.server.deps import ServerContext, audit_denial, context, deny_other_agent, require
 from warden.server.routers.events import check_events_belong
 from warden.store.remote import remote_methods, rpc_signature
 
@@ -115,7 +115,7 @@ def call(
     request: Request,
     body: Annotated[RpcBody, Body()],
     ctx: ServerContext = Depends(context),
-    who: Principal = Depends(require(Role.REVIEWER)),
+    who: Principal = Depends(require(Role.REVIEWER, agents=True)),
 ) -> RpcResult:
     """Call one runtime-port method (reviewer role; an agent token acts on its agent)."""
     params, returns = rpc_signature(method)
@@ -128,7 +128,12 @@ def call(
         raise ConfigError(
             f"{method}: invalid arguments: {exc.errors(include_url=False)[0]['msg']}"
         ) from None
-    agent = CHECKS[method](ctx, who, args)
+    try:
+        agent = CHECKS[method](ctx, who, args)
+    except HTTPException as exc:
+        if exc.status_code == 403:
+            audit_denial(ctx, request, who.name, str(exc.detail), who.agent)
+        raise
     if agent is not None:
         deny_other_agent(ctx, request, who, agent)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from warden.core.tokens import ApiToken, Principal, Role, hash_token, new_token
 from warden.server.deps import ServerContext, context, require
@@ -30,6 +30,12 @@ class NewToken(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=128)]
     role: Role
     agent: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _agent_tokens_name_their_agent(self) -> NewToken:
+        if self.role is Role.AGENT and self.agent is None:
+            raise ValueError("an agent token must be bound to its agent (agent)")
+        return self
 
 
 class CreatedToken(TokenView):
