@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from tests.conftest import make_spec
 from warden.core.events import HandoffCreated, ModelCallRecorded, RunHeartbeat, RunRecorded
+from warden.core.rollout import RolloutAction, RolloutState, Stage, transition_to
 from warden.core.runs import (
     Handoff,
     ModelCallRecord,
@@ -14,6 +18,7 @@ from warden.core.runs import (
     RunMode,
     RunRecord,
     RunStatus,
+    SpecVersion,
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -98,3 +103,78 @@ def test_replaying_events_is_idempotent(store) -> None:
     detail = store.get_run("r1")
     assert len(detail.model_calls) == 1
     assert len(detail.handoffs) == 1
+
+
+def test_find_run_ids_by_prefix_in_id_order_case_sensitive_at_most_limit(store) -> None:
+    ids = ["run_ab12", "run_ab34", "run_ac56", "run_AB78", "run_abc", "other"]
+    store.apply([RunRecorded(run=_run(i)) for i in ids])
+    assert store.find_run_ids("run_ab", 10) == ["run_ab12", "run_ab34", "run_abc"]
+    assert store.find_run_ids("run_ab", 2) == ["run_ab12", "run_ab34"]
+    assert store.find_run_ids("run_ac", 10) == ["run_ac56"]
+    assert store.find_run_ids("run_abc", 10) == ["run_abc"]  # a whole id is its own prefix
+    assert store.find_run_ids("run_AB", 10) == ["run_AB78"]  # case-sensitive on both databases
+    assert store.find_run_ids("run_x", 10) == []
+    assert store.find_run_ids("", 3) == ["other", "run_AB78", "run_ab12"]
+
+
+def test_find_run_ids_takes_like_wildcards_literally(store) -> None:
+    ids = ["r_1", "rx1", "r%2", "ry%2", "r\\3", "r/4", "rz4"]
+    store.apply([RunRecorded(run=_run(i)) for i in ids])
+    assert store.find_run_ids("r_", 10) == ["r_1"]
+    assert store.find_run_ids("r%", 10) == ["r%2"]
+    assert store.find_run_ids("r\\", 10) == ["r\\3"]
+    assert store.find_run_ids("r/", 10) == ["r/4"]
+    assert store.find_run_ids("%", 10) == []
+    assert store.find_run_ids("_", 10) == []
+
+
+def test_find_run_ids_searches_the_primary_key_on_sqlite(store) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite's query plan")
+    store.apply([RunRecorded(run=_run(f"run_{i:04x}")) for i in range(50)])
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        assert len(store.find_run_ids("run_00", 10)) == 10
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    [(statement, parameters)] = [(q, p) for q, p in seen if "FROM runs" in q]
+    with store.engine.connect() as conn:
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        )
+    assert "SEARCH" in plan and "SCAN" not in plan, plan
+
+
+def test_agent_seen_looks_at_spec_versions_runs_rollouts_and_kill_switches(store) -> None:
+    assert not store.agent_seen("a")
+    assert store.seen_agents() == []
+    store.apply([RunRecorded(run=_run("r1", agent="with-run"))])
+    spec = make_spec().model_copy(
+        update={"metadata": make_spec().metadata.model_copy(update={"name": "with-spec"})}
+    )
+    store.save_spec_version(SpecVersion.of(spec, T0))
+    store.set_kill_switch("with-switch", engaged=True, reason="r", actor="x", at=T0)
+    state = RolloutState(
+        agent="with-rollout",
+        stage=Stage.SHADOW,
+        spec_hash="h",
+        stage_since=T0,
+        updated_at=T0,
+        updated_by="x",
+    )
+    store.save_rollout(
+        state,
+        expected_version=None,
+        transition=transition_to(state, RolloutAction.START, None, "x"),
+    )
+    seen = ["with-rollout", "with-run", "with-spec", "with-switch"]
+    assert all(store.agent_seen(a) for a in seen)
+    assert not store.agent_seen("with-ru")
+    assert not store.agent_seen("a")
+    assert store.seen_agents() == seen

@@ -46,7 +46,8 @@ def serve(
     from warden.server.app import create_app
     from warden.store import open_store
 
-    store = open_store(Settings.from_env(database_url).database_url)
+    settings = Settings.from_env(database_url)
+    store = open_store(settings.database_url, audit_key=settings.audit_key(create=False))
     server_app = create_app(store, auth=not no_auth)
     # Move everything allocated at start-up out of the garbage collector's view, so full
     # collections stay short under load (bench/README.md, ingest: p99 98.6 -> 38.3 ms with

@@ -169,6 +169,20 @@ class ControlStore(Protocol):
         """Runs matching ``where``, newest first."""
         ...
 
+    def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of the runs that start with ``prefix`` (case-sensitive), in id order, at most
+        ``limit`` (one indexed query)."""
+        ...
+
+    def agent_seen(self, agent: str) -> bool:
+        """Whether the store has a trace of ``agent``: a spec version, a spec change, a run,
+        a rollout or a kill-switch row (one query)."""
+        ...
+
+    def seen_agents(self) -> list[str]:
+        """Every agent ``agent_seen`` knows, sorted."""
+        ...
+
     def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first, optionally by status."""
         ...

@@ -203,7 +203,9 @@ class Warden(Governor):
         else:
             from warden.store import open_store
 
-            the_store = open_store(settings.database_url)
+            the_store = open_store(
+                settings.database_url, audit_key=settings.audit_key(create=False)
+            )
         extra_interceptors: list[Interceptor] = list(interceptors)
         extra_hooks: list[RunHooks] = list(hooks)
         if tracing:

@@ -5,7 +5,9 @@ batch replayed from the spool has the same effect as once. A run in a terminal s
 never moved back to ``running`` by a late or replayed record.
 
 Handoffs and idempotency keys live here too: they are written only as part of a batch
-(``HandoffCreated``, ``IdempotencyRecorded``), and reading them is one query each.
+(``HandoffCreated``, ``IdempotencyRecorded``), and reading them is one query each. So do
+the two questions an operator's command asks before it acts: which run an id prefix names
+(``find_run_ids``), and whether the store has ever seen an agent (``agent_seen``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from warden.core.runs import (
     ToolCallStatus,
 )
 from warden.store import tables as t
+from warden.store.audit import RunSeal
 from warden.store.base import SqlBase
 
 __all__ = ["RunsSql"]
@@ -74,10 +77,19 @@ class RunsSql(SqlBase):
         while done < len(parts):
             with self._bulk_tx() as conn:
                 while done < len(parts):
-                    self._write_rows(conn, parts[done])
+                    self._write_sealed(conn, parts[done])
                     done += 1
                     if done < len(parts) and self._state_change_waiting():
                         break  # commit this much; the rest goes after the state change
+
+    def _write_sealed(self, conn: Connection, rows: _Rows) -> None:
+        """``_write_rows``, and in the same transaction one ``run.decisions`` audit entry
+        per run the part finishes: its tool calls and their policy decisions, sealed
+        (``warden.store.audit.RunSeal``; nothing when the part finishes no run)."""
+        seal = RunSeal.begin(conn, self.dialect, rows.runs.values(), (k[0] for k in rows.tools))
+        self._write_rows(conn, rows)
+        if seal is not None:
+            seal.finish()
 
     def _write_rows(self, conn: Connection, rows: _Rows) -> None:
         self._upsert(
@@ -87,7 +99,15 @@ class RunsSql(SqlBase):
             ["id"],
             where=lambda tbl: tbl.c.status == RunStatus.RUNNING.value,
         )
-        self._upsert(conn, t.tool_calls, list(rows.tools.values()), ["run_id", "seq"])
+        # An ended tool call is final: a later record of it (a replay, or a forged rewrite
+        # of a denied call as allowed) never changes its decision or status.
+        self._upsert(
+            conn,
+            t.tool_calls,
+            list(rows.tools.values()),
+            ["run_id", "seq"],
+            where=lambda tbl: tbl.c.ended_at.is_(None),
+        )
         self._upsert(conn, t.model_calls, list(rows.models.values()), ["run_id", "seq"])
         self._upsert(conn, t.handoffs, rows.handoffs, ["id"], update=False)
         self._upsert(conn, t.idempotency_keys, rows.keys, ["key"], update=False)
@@ -125,6 +145,26 @@ class RunsSql(SqlBase):
     ) -> list[dict[str, Any]]:
         q = sa.select(table).where(table.c.run_id == run_id).order_by(table.c[order])
         return [dict(r) for r in conn.execute(q).mappings()]
+
+    def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of the runs that start with ``prefix`` (case-sensitive), in id order, at most
+        ``limit``: one indexed query.
+
+        ``LIKE prefix || '%'`` with the prefix's ``%``, ``_`` and escape character escaped,
+        so they match themselves. On SQLite, whose ``LIKE`` ignores case and cannot search
+        the primary key's (binary) index, the range ``prefix <= id < next(prefix)`` bounds it
+        too: the index is searched, and the match is case-sensitive as on PostgreSQL (where
+        ``LIKE`` uses the index under the C collation or a ``pattern_ops`` index).
+        """
+        col = t.runs.c.id
+        q = sa.select(col).where(col.startswith(prefix, autoescape=True))
+        if self.dialect == "sqlite" and prefix:
+            q = q.where(col >= prefix)
+            upper = _after_prefix(prefix)
+            if upper is not None:
+                q = q.where(col < upper)
+        with self._tx() as conn:
+            return list(conn.execute(q.order_by(col).limit(limit)).scalars())
 
     def list_runs(self, where: RunFilter) -> list[RunRecord]:
         """Runs matching ``where``, newest first, at most ``where.limit``."""
@@ -224,6 +264,22 @@ class RunsSql(SqlBase):
                 )
         return ids
 
+    # -- agents ---------------------------------------------------------------------------
+
+    def agent_seen(self, agent: str) -> bool:
+        """Whether the store has a trace of ``agent``: a stored spec version or spec change
+        (a process opened with its spec, or ``warden spec apply``), a run (the SDK or OTLP
+        ingest), a rollout, or a kill-switch row. One query, each part on an index."""
+        q = sa.select(sa.or_(*(sa.exists().where(c == agent) for c in _agent_columns())))
+        with self._tx() as conn:
+            return bool(conn.execute(q).scalar())
+
+    def seen_agents(self) -> list[str]:
+        """Every agent ``agent_seen`` knows, sorted (reads the runs' agent index whole)."""
+        q = sa.union(*(sa.select(c) for c in _agent_columns()))
+        with self._tx() as conn:
+            return sorted(str(a) for a in conn.execute(q).scalars())
+
     # -- handoffs, idempotency ------------------------------------------------------------
 
     def list_handoffs(self, queue: str | None = None) -> list[Handoff]:
@@ -244,6 +300,30 @@ class RunsSql(SqlBase):
                 .first()
             )
         return IdempotencyRecord.model_validate(dict(row)) if row else None
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The smallest string above every string that starts with ``prefix`` (code point
+    order, which is UTF-8's byte order), or None when there is none."""
+    chars = list(prefix)
+    while chars:
+        nxt = ord(chars.pop()) + 1
+        if 0xD800 <= nxt <= 0xDFFF:  # surrogates are not characters
+            nxt = 0xE000
+        if nxt <= 0x10FFFF:
+            return "".join(chars) + chr(nxt)
+    return None
+
+
+def _agent_columns() -> list[sa.ColumnElement[str]]:
+    """The ``agent`` columns whose rows mean the store has seen an agent."""
+    return [
+        t.spec_versions.c.agent,
+        t.spec_changes.c.agent,
+        t.runs.c.agent,
+        t.rollout_states.c.agent,
+        t.kill_switches.c.agent,
+    ]
 
 
 class _Rows(NamedTuple):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warden.store.approvals import ApprovalsSql
-from warden.store.audit import AuditSql
+from warden.store.audit import AUDIT_KEY_OPTION, AuditSql
 from warden.store.base import migrate
 from warden.store.drills import DrillsSql
 from warden.store.evals import EvalsSql
@@ -27,6 +28,9 @@ from warden.store.runs import RunsSql
 from warden.store.scope import ScopeSql
 from warden.store.spec_versions import SpecVersionsSql
 from warden.store.tokens import TokensSql
+
+if TYPE_CHECKING:
+    from warden.core.audit import AuditKey
 
 __all__ = ["SqlStore", "default_sqlite_url", "migrate"]
 
@@ -53,11 +57,23 @@ class SqlStore(
         url: SQLAlchemy URL: ``sqlite:///path/warden.db`` or
             ``postgresql+psycopg://user@host/db``.
         auto_migrate: Run Alembic migrations to head when opening (default True).
+        audit_key: The key that MACs every audit entry this store writes, and checks them
+            in ``verify_audit`` (read at the edge: ``Settings.audit_key()``). Without it,
+            entries are written without a MAC.
 
     Raises:
         StoreConfigError: The URL is not a supported database.
         StoreUnavailable: The database cannot be reached while migrating.
     """
+
+    def __init__(
+        self, url: str, *, auto_migrate: bool = True, audit_key: AuditKey | None = None
+    ) -> None:
+        super().__init__(url, auto_migrate=auto_migrate)
+        if audit_key is not None:
+            # Every connection of the store carries the key, so each ``AuditWriter``
+            # (whichever resource module opens it) MACs with it.
+            self.engine = self.engine.execution_options(**{AUDIT_KEY_OPTION: audit_key})
 
 
 def default_sqlite_url(root: str | os.PathLike[str] = ".warden") -> str:

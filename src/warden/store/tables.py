@@ -201,6 +201,7 @@ audit_log = sa.Table(
     sa.Column("after", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(96)),  # HMAC under the audit key; NULL: written without one
 )
 
 audit_head = sa.Table(
@@ -209,6 +210,7 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(96)),
 )
 
 # -- rollout ------------------------------------------------------------------------------

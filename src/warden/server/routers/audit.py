@@ -1,4 +1,4 @@
-"""The audit log and its chain status."""
+"""The audit log and its chain status (hashes, MACs, the sealed decisions of finished runs)."""
 
 from __future__ import annotations
 
@@ -29,5 +29,9 @@ def list_audit(
 def verify(
     ctx: ServerContext = Depends(context), _: Principal = Depends(require(Role.VIEWER))
 ) -> ChainCheck:
-    """Check the whole hash chain; names the first entry altered or removed."""
+    """Check the whole log: the hash chain, each entry's MAC with the audit key the server
+    was started with (``key_id``; None and a warning when it has none), and the sealed
+    policy decisions of every finished run. Names the first entry altered, removed or
+    forged (``first_bad_seq``), or the first finished run whose tool calls or decisions
+    changed (``first_bad_run``)."""
     return ctx.store.verify_audit()
