@@ -145,7 +145,8 @@ def measure(repeat: int, cli: list[str], cli_module: str, importtime_runs: int) 
             "python -c pass": lambda: [python, "-c", "pass"],
             "import warden": lambda: [python, "-c", "import warden"],
             "warden --help": lambda: [*cli, "--help"],
-            "warden kill": lambda: [*cli, "kill", f"A{next(agent)}", "--reason", "R"],
+            # --force: each round kills a new agent, which the store has never seen
+            "warden kill": lambda: [*cli, "kill", f"A{next(agent)}", "--reason", "R", "--force"],
         }
         names = list(cases)
         samples: dict[str, list[float]] = {name: [] for name in names}

@@ -85,7 +85,19 @@ def test_installed_alone_it_imports_and_runs_outside_the_checkout(
     )
     assert "kill" in run(warden, "--help", cwd=tmp_path, env=env)
     url = f"sqlite:///{tmp_path / 'warden.db'}"
-    killed = run(warden, "kill", "A", "--reason", "R", "--database-url", url, cwd=tmp_path, env=env)
+    run(warden, "db", "upgrade", "--database-url", url, cwd=tmp_path, env=env)  # migrations
+    killed = run(
+        warden,
+        "kill",
+        "A",
+        "--reason",
+        "R",
+        "--force",
+        "--database-url",
+        url,
+        cwd=tmp_path,
+        env=env,
+    )
     assert "ENGAGED" in killed
     missing = subprocess.run(
         [python, "-c", "import ticket_router"], cwd=tmp_path, env=env, capture_output=True

@@ -1,8 +1,15 @@
 """Fixtures of the CLI tests: ``cli`` runs ``warden`` in-process against the database under
-test, as ``actor`` (override the ``actor`` fixture in a module to act as someone else)."""
+test (which exists: operator commands never create a store), as ``actor`` (override the
+``actor`` fixture in a module to act as someone else); ``seen`` gives the store a trace of an
+agent (a run), so that ``warden kill`` knows it.
+
+A result's ``stdout`` is what a script reads (``--json``); ``output`` adds stderr, where
+operator commands name the store they act on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +17,8 @@ from typer.testing import CliRunner
 
 from tests.pages_server import page_sink
 from warden.cli.main import app
+from warden.core.events import RunRecorded
+from warden.core.runs import RunRecord, RunStatus
 
 ROLLOUT_TOOLS: dict[str, Any] = {
     "route_ticket": {"access": "write", "arguments": {"queue": {"max_length": 40}}}
@@ -25,7 +34,7 @@ def actor() -> str:
 
 
 @pytest.fixture
-def cli(database_url, monkeypatch, actor):
+def cli(database_url, store, monkeypatch, actor):
     monkeypatch.setenv("WARDEN_DATABASE_URL", database_url)
     monkeypatch.setenv("WARDEN_ACTOR", actor)
     runner = CliRunner()
@@ -34,6 +43,25 @@ def cli(database_url, monkeypatch, actor):
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def seen(store) -> Callable[[str], None]:
+    """``seen(agent)``: record a finished run of ``agent``, so the store knows it."""
+
+    def record(agent: str) -> None:
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        run = RunRecord(
+            id=f"run_seen_{agent}",
+            agent=agent,
+            spec_hash="h",
+            started_at=at,
+            ended_at=at,
+            status=RunStatus.RESOLVED,
+        )
+        store.apply([RunRecorded(run=run)])
+
+    return record
 
 
 @pytest.fixture

@@ -27,14 +27,14 @@ def test_approvals_approve_and_deny(cli, store) -> None:
                 expires_at=now + timedelta(hours=1),
             )
         )
-    listed = json.loads(cli("approvals", "list", "--json").output)
+    listed = json.loads(cli("approvals", "list", "--json").stdout)
     assert [a["id"] for a in listed] == ["apr_1", "apr_2"]
     assert cli("approvals", "approve", "apr_1").exit_code == 0
     denied = cli("approvals", "deny", "apr_2", "--reason", "fraud", "--json")
-    assert json.loads(denied.output)["status"] == "denied"
+    assert json.loads(denied.stdout)["status"] == "denied"
     assert store.get_approval("apr_1").status is ApprovalStatus.APPROVED
     assert store.get_approval("apr_1").decided_by == "oncall-dana"
     twice = cli("approvals", "deny", "apr_1", "--reason", "too late")
     assert twice.exit_code == 1
     assert "already approved" in twice.output
-    assert json.loads(cli("approvals", "list", "--json").output) == []
+    assert json.loads(cli("approvals", "list", "--json").stdout) == []

@@ -10,5 +10,5 @@ def test_handoffs_list_shows_the_human_queue(cli, make_governor, spec_factory) -
     with gov.run(input="odd ticket") as run:
         run.escalate("not sure which queue")
     gov.flush()
-    rows = json.loads(cli("handoffs", "list", "--json", "--queue", "tier1-humans").output)
+    rows = json.loads(cli("handoffs", "list", "--json", "--queue", "tier1-humans").stdout)
     assert [(h["run_id"], h["trigger"]) for h in rows] == [(run.id, "manual")]

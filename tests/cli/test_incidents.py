@@ -45,13 +45,13 @@ def incident(store, gov) -> Incident:
 
 def test_incidents_list_ack_resolve(cli, store, gov) -> None:
     incident(store, gov)
-    rows = json.loads(cli("incidents", "list", "--json", "--agent", "test-agent").output)
+    rows = json.loads(cli("incidents", "list", "--json", "--agent", "test-agent").stdout)
     assert [(r["id"], r["status"]) for r in rows] == [("inc_1", "open")]
     acked = cli("incidents", "ack", "inc_1", "--json")
-    assert json.loads(acked.output)["acked_by"] == "dana"
+    assert json.loads(acked.stdout)["acked_by"] == "dana"
     assert cli("incidents", "ack", "inc_1").exit_code == 1  # already acknowledged
     assert cli("incidents", "resolve", "inc_1", "--reason", "fixed the CRM").exit_code == 0
     assert "resolved" in cli("incidents", "show", "inc_1").output
     assert cli("incidents", "show", "inc_nope").exit_code == 1
-    actions = [e["action"] for e in json.loads(cli("audit", "log", "--json").output)]
+    actions = [e["action"] for e in json.loads(cli("audit", "log", "--json").stdout)]
     assert actions[-3:] == ["incident.opened", "incident.acknowledged", "incident.resolved"]

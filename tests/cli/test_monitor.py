@@ -20,4 +20,4 @@ def gov(oncall_gov):
 def test_monitor_once(cli, store, gov) -> None:
     result = cli("monitor", "--once", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == []
+    assert json.loads(result.stdout) == []

@@ -25,7 +25,7 @@ def test_page_test_reaches_every_channel_and_counts_for_readiness(cli, store, go
     assert "Test page" in sink.bodies("/slack")[0]["text"]
     items = {
         i["name"]: i["status"]
-        for i in json.loads(cli("readiness", "test-agent", "--json").output)["items"]
+        for i in json.loads(cli("readiness", "test-agent", "--json").stdout)["items"]
     }
     assert items["oncall"] == "pass"
     sink.status["/owner"] = [500]

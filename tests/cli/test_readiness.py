@@ -22,7 +22,7 @@ def test_readiness_lists_each_item_with_its_fix(cli, gov) -> None:
     assert result.exit_code == 1
     assert "fail kill_switch_drill" in result.output
     assert "fix: run a drill: warden drill kill-switch test-agent" in result.output
-    body = json.loads(cli("readiness", "test-agent", "--json").output)
+    body = json.loads(cli("readiness", "test-agent", "--json").stdout)
     assert body["passed"] is False
     by_name = {i["name"]: i for i in body["items"]}
     assert by_name["owners"]["status"] == "pass"

@@ -57,7 +57,7 @@ THREE_MISTAKES = textwrap.dedent(
 
 
 @pytest.fixture
-def cli(database_url, monkeypatch):
+def cli(database_url, store, monkeypatch):
     monkeypatch.setenv("WARDEN_DATABASE_URL", database_url)
     runner = CliRunner()
 
@@ -76,13 +76,13 @@ def write(tmp_path, version: str, queues: str):
 
 def test_expansion_waits_for_the_other_owner(cli, tmp_path) -> None:
     first = cli("spec", "apply", write(tmp_path, "1.0", "a, b"), "--json")
-    assert json.loads(first.output)["kind"] == "initial"
+    assert json.loads(first.stdout)["kind"] == "initial"
     shown = cli("spec", "apply", write(tmp_path, "1.1", "a, b, c"))
     assert shown.exit_code == 0
     assert "expansion" in shown.output
     assert "spec.tools.route_ticket.arguments.queue.enum" in shown.output
     assert "pending: an owner other than alice@example.com" in shown.output
-    changes = json.loads(cli("spec", "changes", "ticket-router", "--json").output)
+    changes = json.loads(cli("spec", "changes", "ticket-router", "--json").stdout)
     pending = changes[-1]
     assert pending["status"] == "pending"
     own = cli("spec", "approve", pending["to_hash"][:12])
@@ -93,7 +93,7 @@ def test_expansion_waits_for_the_other_owner(cli, tmp_path) -> None:
     )
     assert ok.exit_code == 0, ok.output
     assert "now the version in force" in ok.output
-    log = json.loads(cli("audit", "log", "--json", "--agent", "ticket-router").output)
+    log = json.loads(cli("audit", "log", "--json", "--agent", "ticket-router").stdout)
     assert [(e["action"], e["actor"]) for e in log if e["action"].startswith("spec.")] == [
         ("spec.apply", "alice@example.com"),
         ("spec.apply", "alice@example.com"),
@@ -103,7 +103,7 @@ def test_expansion_waits_for_the_other_owner(cli, tmp_path) -> None:
 
 def test_contraction_applies_at_once_and_bad_files_exit_2(cli, tmp_path) -> None:
     cli("spec", "apply", write(tmp_path, "1.0", "a, b"))
-    narrowed = json.loads(cli("spec", "apply", write(tmp_path, "1.1", "a"), "--json").output)
+    narrowed = json.loads(cli("spec", "apply", write(tmp_path, "1.1", "a"), "--json").stdout)
     assert (narrowed["kind"], narrowed["status"]) == ("contraction", "applied")
     bad = tmp_path / "bad.yaml"
     bad.write_text("apiVersion: warden/v1\nkind: Agent\n")
@@ -132,7 +132,7 @@ def test_spec_validate_json_and_valid_file(tmp_path, cli) -> None:
     bad.write_text(THREE_MISTAKES)
     result = cli("spec", "validate", "--json", str(bad))
     assert result.exit_code == 2
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     assert body["valid"] is False
     assert [p["line"] for p in body["problems"]] == [13, 14, 18]
 
@@ -140,7 +140,7 @@ def test_spec_validate_json_and_valid_file(tmp_path, cli) -> None:
 def test_spec_show_json_is_the_normalised_spec(cli) -> None:
     result = cli("spec", "show", "--json", "examples/ticket_router/agent.yaml")
     assert result.exit_code == 0
-    spec = json.loads(result.output)
+    spec = json.loads(result.stdout)
     assert spec["apiVersion"] == "warden/v1"
     assert spec["spec"]["tools"]["issue_refund"]["access"] == "blocked"
     assert spec["spec"]["policy"]["mode"] == "enforce"  # default filled in

@@ -78,16 +78,22 @@ def test_warden_help_imports_no_command_and_nothing_heavy(tmp_path: Path) -> Non
     assert "warden.core.spec" not in modules
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("kill", "A", "--reason", "R", "--force"), ("kill", "A", "--reason", "R")],
+    ids=["engaged", "refused: never seen"],
+)
 def test_warden_kill_imports_the_store_but_no_server_and_no_other_command(
-    tmp_path: Path,
+    tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    env = os.environ | {
-        "WARDEN_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-        "WARDEN_ACTOR": "dana",
-    }
+    from warden.store import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    SqlStore(url).close()  # kill acts on an existing store only
+    env = os.environ | {"WARDEN_DATABASE_URL": url, "WARDEN_ACTOR": "dana"}
     code = (
         "from warden.cli.main import main; import sys; "
-        "sys.argv = ['warden', 'kill', 'A', '--reason', 'R']; main()"
+        f"sys.argv = ['warden', *{list(args)!r}]; main()"
     )
     modules = imported_after(code, tmp_path, env=env)
     assert "warden.store" in modules  # it did run
@@ -95,6 +101,7 @@ def test_warden_kill_imports_the_store_but_no_server_and_no_other_command(
     assert not {m for m in modules if m.startswith(("warden.server", "warden.telemetry"))}
     assert not modules & (set(COMMAND_MODULES) - {"warden.cli.kill_switch"})
     assert "cel" not in modules
+    assert "alembic" not in modules  # the store is at the newest schema: no migration
 
 
 LAZY_PACKAGES = (

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from warden.cli.shared import DbUrl, JsonFlag, actor, open_cli_store, out, print_json
+from warden.cli.shared import (
+    DbUrl,
+    JsonFlag,
+    actor,
+    id_column,
+    open_cli_store,
+    out,
+    print_json,
+    print_table,
+)
 from warden.core.runs import ApprovalStatus
 
 __all__ = ["app"]
@@ -25,6 +34,7 @@ def approvals_list(
 ) -> None:
     """List approval requests (pending by default)."""
     from pydantic import TypeAdapter
+    from rich.markup import escape
     from rich.table import Table
 
     from warden.core.runs import ApprovalRequest
@@ -34,19 +44,28 @@ def approvals_list(
     if as_json:
         print_json(TypeAdapter(list[ApprovalRequest]).dump_python(rows, mode="json"))
         return
-    table = Table("id", "agent", "run", "tool", "arguments", "why", "status", "expires (UTC)")
+    table = Table(
+        id_column("id"),
+        "agent",
+        id_column("run"),
+        "tool",
+        "arguments",
+        "why",
+        "status",
+        "expires (UTC)",
+    )
     for a in rows:
         table.add_row(
             a.id,
             a.agent,
             a.run_id,
             a.tool,
-            json.dumps(a.arguments)[:60],
-            a.reason[:60],
+            escape(json.dumps(a.arguments)[:60]),
+            escape(a.reason[:60]),
             a.status.value,
             f"{a.expires_at:%Y-%m-%d %H:%M:%S}",
         )
-    out.print(table)
+    print_table(table)
 
 
 def _decide(
@@ -54,7 +73,7 @@ def _decide(
 ) -> None:
     from warden.core.clock import SystemClock
 
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         decided = store.decide_approval(
             approval_id, status=status, actor=actor(), reason=reason, at=SystemClock().now()
         )

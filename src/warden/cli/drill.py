@@ -27,7 +27,7 @@ def drill_kill_switch(
     from warden.control.drill import kill_switch_drill
     from warden.core.clock import SystemClock
 
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         spec = spec_in_force(store, agent, spec_file)
         drill = kill_switch_drill(
             store, spec, actor=actor(), clock=SystemClock(), keys=keys, timeout_s=timeout

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from warden.cli.shared import DbUrl, JsonFlag, open_cli_store, out, print_json
+from warden.cli.shared import DbUrl, JsonFlag, id_column, open_cli_store, print_json, print_table
 
 __all__ = ["app"]
 
@@ -21,6 +21,7 @@ def handoffs_list(
 ) -> None:
     """List handoff packets, newest first."""
     from pydantic import TypeAdapter
+    from rich.markup import escape
     from rich.table import Table
 
     from warden.core.runs import Handoff
@@ -30,7 +31,7 @@ def handoffs_list(
     if as_json:
         print_json(TypeAdapter(list[Handoff]).dump_python(rows, mode="json"))
         return
-    table = Table("id", "queue", "agent", "run", "trigger", "reason")
+    table = Table(id_column("id"), "queue", "agent", id_column("run"), "trigger", "reason")
     for h in rows:
-        table.add_row(h.id, h.queue, h.agent, h.run_id, h.trigger, h.reason[:80])
-    out.print(table)
+        table.add_row(h.id, h.queue, h.agent, h.run_id, h.trigger, escape(h.reason[:80]))
+    print_table(table)

@@ -81,7 +81,7 @@ def _update(
 ) -> None:
     from warden.core.clock import SystemClock
 
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         incident = store.update_incident(
             incident_id, actor=actor(), at=SystemClock().now(), status=status, reason=reason
         )

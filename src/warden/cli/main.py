@@ -9,9 +9,11 @@ server and the control functions are imported inside the command functions. So
 ``warden kill`` at 2 a.m. starts without FastAPI, OpenTelemetry or the other commands.
 
 Every command that reads the store takes ``--database-url`` (default
-``WARDEN_DATABASE_URL``, else ``sqlite:///.warden/warden.db``). ``--json`` prints the core
-pydantic models, for scripts. Exit codes: 0 success, 1 operation failed (e.g. not found),
-2 invalid input (e.g. an invalid spec).
+``WARDEN_DATABASE_URL``, else ``sqlite:///.warden/warden.db``); operator commands never
+create a store and name the one they act on, on stderr (``cli.shared.open_cli_store``).
+``--json`` prints the core pydantic models, for scripts. Exit codes: 0 success, 1
+operation failed (e.g. not found), 2 invalid input (e.g. an invalid spec, a missing store,
+an agent the store has never seen, an ambiguous run id prefix).
 """
 
 from __future__ import annotations

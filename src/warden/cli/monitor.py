@@ -31,7 +31,7 @@ def monitor(
 
     pager = HttpPager()
     clock = SystemClock()
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         while True:
             events = monitor_once(store, clock, pager, agents or None)
             if as_json:

@@ -38,7 +38,7 @@ def page_test(
     from warden.core.clock import SystemClock
     from warden.integrations.pagers import HttpPager
 
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         try:
             spec = spec_in_force(store, agent, spec_file)
         except SpecError as exc:

@@ -98,7 +98,7 @@ def _move(
     from warden.errors import GateNotPassed
 
     clock = SystemClock()
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         try:
             state = change_stage(
                 store,

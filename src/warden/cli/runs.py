@@ -1,4 +1,7 @@
-"""``warden runs list|show|reap``: runs and their decision trail in plain language."""
+"""``warden runs list|show|reap``: runs and their decision trail in plain language.
+
+``runs show`` takes a run id or any unique start of one; ``runs list`` never cuts an id.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,17 @@ from typing import Annotated
 
 import typer
 
-from warden.cli.shared import DbUrl, JsonFlag, err, open_cli_store, out, print_json
+from warden.cli.shared import (
+    DbUrl,
+    JsonFlag,
+    err,
+    id_column,
+    open_cli_store,
+    out,
+    print_json,
+    print_table,
+    resolve_run_id,
+)
 from warden.core.runs import RunMode, RunStatus
 
 __all__ = ["app"]
@@ -25,6 +38,7 @@ def runs_list(
 ) -> None:
     """List runs, newest first."""
     from pydantic import TypeAdapter
+    from rich.markup import escape
     from rich.table import Table
 
     from warden.core.runs import RunFilter, RunRecord
@@ -34,7 +48,9 @@ def runs_list(
     if as_json:
         print_json(TypeAdapter(list[RunRecord]).dump_python(rows, mode="json"))
         return
-    table = Table("run", "agent", "mode", "state", "started (UTC)", "steps", "cost $", "why")
+    table = Table(
+        id_column("run"), "agent", "mode", "state", "started (UTC)", "steps", "cost $", "why"
+    )
     for r in rows:
         colour = {"resolved": "green", "escalated": "yellow", "running": "cyan"}.get(
             r.status.value, "red"
@@ -47,22 +63,29 @@ def runs_list(
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
             str(r.steps),
             f"{r.cost_usd:.4f}",
-            (r.reason or "")[:60],
+            escape((r.reason or "")[:60]),
         )
-    out.print(table)
+    print_table(table)
 
 
 @app.command("show")
 def runs_show(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: Annotated[str, typer.Argument(help="Run id, or its start when that is unique.")],
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Explain one run: its input, each step with the policy's decision, and how it ended."""
+    """Explain one run: its input, each step with the policy's decision, and how it ended.
+
+    A start of a run id names the one run whose id starts with it (several: exit 2, listing
+    them; none: exit 1).
+    """
     from warden.core.explain import explain_run
 
     with open_cli_store(database_url) as store:
         detail = store.get_run(run_id)
+        if detail is None:
+            run_id = resolve_run_id(store, run_id)
+            detail = store.get_run(run_id)
     if detail is None:
         err.print(f"[red]error[/]: no run {run_id!r}")
         raise typer.Exit(1)
@@ -82,6 +105,6 @@ def runs_reap(
     from warden.core.clock import SystemClock
     from warden.runtime.heartbeat import reap_interrupted
 
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         ids = reap_interrupted(store, SystemClock(), stale_after)
     out.print(f"{len(ids)} run(s) marked interrupted" + (": " + ", ".join(ids) if ids else ""))

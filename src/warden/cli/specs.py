@@ -63,7 +63,7 @@ def spec_apply(
         spec = load_spec(file)
     except SpecError as exc:
         exit_on_spec_error(exc)
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         change = apply_spec(
             store,
             spec,
@@ -95,7 +95,7 @@ def spec_approve(
     from warden.control.scope import approve_spec
     from warden.core.clock import SystemClock
 
-    with open_cli_store(database_url) as store:
+    with open_cli_store(database_url, operator=True) as store:
         change = approve_spec(store, version, actor=actor(), clock=SystemClock(), reason=reason)
     if as_json:
         print_json(change)
