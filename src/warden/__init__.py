@@ -11,9 +11,9 @@ The names below are imported on first use (PEP 562), so ``import warden`` (and e
 imported at once.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from warden._lazy import lazy_exports
 from warden.errors import (
     ApprovalDenied,
     ApprovalTimeout,
@@ -128,15 +128,4 @@ _LAZY = {
 
 
 if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Import a public name on first use (PEP 562)."""
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

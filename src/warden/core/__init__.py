@@ -6,8 +6,9 @@ The names below are imported on first use (PEP 562): importing one core module (
 say) does not build every pydantic model of the core.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from warden._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from warden.core.calls import CallInput, RunState, arguments_hash, canonical_json
@@ -68,11 +69,11 @@ __all__ = [
 
 # The module that defines each name.
 _LAZY = {
-    **dict.fromkeys(["CallInput", "RunState", "arguments_hash", "canonical_json"], "calls"),
-    **dict.fromkeys(["Clock", "FakeClock", "SystemClock"], "clock"),
-    **dict.fromkeys(["RULES", "Decision", "RuleHit", "RuleMode", "Verdict"], "decisions"),
-    "KillSwitchState": "killswitch",
-    **dict.fromkeys(["ControlStore", "RuntimeStore", "Store"], "ports"),
+    **dict.fromkeys(["CallInput", "RunState", "arguments_hash", "canonical_json"], ".calls"),
+    **dict.fromkeys(["Clock", "FakeClock", "SystemClock"], ".clock"),
+    **dict.fromkeys(["RULES", "Decision", "RuleHit", "RuleMode", "Verdict"], ".decisions"),
+    "KillSwitchState": ".killswitch",
+    **dict.fromkeys(["ControlStore", "RuntimeStore", "Store"], ".ports"),
     **dict.fromkeys(
         [
             "ApprovalRequest",
@@ -87,22 +88,11 @@ _LAZY = {
             "ToolCallRecord",
             "ToolCallStatus",
         ],
-        "runs",
+        ".runs",
     ),
-    **dict.fromkeys(["Access", "AgentSpec", "ToolSpec"], "spec"),
-    **dict.fromkeys(["load_spec", "parse_spec"], "spec_loader"),
+    **dict.fromkeys(["Access", "AgentSpec", "ToolSpec"], ".spec"),
+    **dict.fromkeys(["load_spec", "parse_spec"], ".spec_loader"),
 }
 
 if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Import a public name on first use (PEP 562)."""
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -4,8 +4,9 @@ The names below are imported on first use (PEP 562): importing one runtime modul
 import the whole runtime.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from warden._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from warden.runtime.chain.interceptor import CallContext, Interceptor, Proceed
@@ -30,24 +31,13 @@ __all__ = [
 
 # The module that defines each name.
 _LAZY = {
-    **dict.fromkeys(["CallContext", "Interceptor", "Proceed"], "chain.interceptor"),
-    "Governor": "governor",
-    **dict.fromkeys(["Recorder", "Spool"], "recorder"),
-    "Run": "run",
-    "Proposal": "shadow",
-    **dict.fromkeys(["GovernedTool", "ToolRegistry"], "tools"),
+    **dict.fromkeys(["CallContext", "Interceptor", "Proceed"], ".chain.interceptor"),
+    "Governor": ".governor",
+    **dict.fromkeys(["Recorder", "Spool"], ".recorder"),
+    "Run": ".run",
+    "Proposal": ".shadow",
+    **dict.fromkeys(["GovernedTool", "ToolRegistry"], ".tools"),
 }
 
 if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Import a public name on first use (PEP 562)."""
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -4,9 +4,9 @@
 without importing the runtime.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from warden._lazy import lazy_exports
 from warden.sdk.settings import Settings
 
 if TYPE_CHECKING:
@@ -15,14 +15,4 @@ if TYPE_CHECKING:
 __all__ = ["Settings", "Warden"]
 
 if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Import ``Warden`` on first use (PEP 562)."""
-        if name != "Warden":
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = import_module(f"{__name__}.warden").Warden
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_exports(__name__, {"Warden": ".warden"}, globals())

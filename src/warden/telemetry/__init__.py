@@ -4,8 +4,9 @@
 not import OpenTelemetry's tracing.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from warden._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from warden.telemetry.tracing import Tracing
@@ -13,14 +14,4 @@ if TYPE_CHECKING:
 __all__ = ["Tracing"]
 
 if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Import ``Tracing`` on first use (PEP 562)."""
-        if name != "Tracing":
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = import_module(f"{__name__}.tracing").Tracing
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_exports(__name__, {"Tracing": ".tracing"}, globals())

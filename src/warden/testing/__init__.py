@@ -4,9 +4,9 @@ be switched off, a scripted model.
 The fakes are imported on first use (PEP 562).
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from warden._lazy import lazy_exports
 from warden.core.clock import FakeClock
 
 if TYPE_CHECKING:
@@ -17,14 +17,4 @@ __all__ = ["FakeClock", "FakeModel", "FlakyLedger", "SwitchableStore", "Transien
 _FAKES = frozenset(["FakeModel", "FlakyLedger", "SwitchableStore", "TransientToolError"])
 
 if not TYPE_CHECKING:  # the type checker sees the imports above; an unknown name stays an error
-
-    def __getattr__(name: str) -> object:
-        """Import a fake on first use (PEP 562)."""
-        if name not in _FAKES:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(import_module(f"{__name__}.fakes"), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(_FAKES, ".fakes"), globals())
