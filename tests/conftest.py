@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 import yaml
 
 from warden.core.clock import FakeClock
+from warden.core.incidents import Incident
 from warden.core.spec import AgentSpec
 from warden.sdk import Warden
 from warden.store import SqlStore
@@ -77,6 +79,29 @@ BASE_SPEC: dict[str, Any] = {
         "escalation": {"queue": "tier1-humans"},
     },
 }
+
+
+def make_incident(**fields: Any) -> Incident:
+    """An ``Incident`` for tests: an advisory ``error_rate`` trip of ``test-agent`` opened
+    now, with any field replaced by a keyword argument."""
+    values: dict[str, Any] = {
+        "id": "inc_1",
+        "agent": "test-agent",
+        "criterion": "error_rate > 0.1 over 3600 s",
+        "metric": "error_rate",
+        "threshold": 0.1,
+        "value": 0.3,
+        "samples": 60,
+        "window_s": 3600,
+        "action": "page",
+        "mode": "advisory",
+        "applied": "paged",
+        "spec_hash": "h",
+        "dedup_key": "test-agent:error_rate:1",
+        "summary": "error rate 30 %",
+        "opened_at": datetime.now(UTC),
+    }
+    return Incident.model_validate(values | fields)
 
 
 def make_spec(tools: dict[str, Any] | None = None, **spec_fields: Any) -> AgentSpec:

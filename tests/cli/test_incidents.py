@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.conftest import make_incident
 from warden.core.clock import SystemClock
 from warden.core.incidents import Incident
 
@@ -22,15 +23,8 @@ def gov(oncall_gov):
 
 def incident(store, gov) -> Incident:
     inc, _ = store.open_incident(
-        Incident(
-            id="inc_1",
-            agent="test-agent",
+        make_incident(
             criterion="error_rate>0.1/3600s",
-            metric="error_rate",
-            threshold=0.1,
-            value=0.3,
-            samples=60,
-            window_s=3600,
             action="pause",
             mode="enforce",
             applied="paused",

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.conftest import make_spec
+from tests.conftest import make_incident, make_spec
 from warden.control.fleet import agent_summary, daily_series, fleet, latest_spec
 from warden.core.decisions import RuleMode
 from warden.core.events import RunRecorded
-from warden.core.incidents import Incident
 from warden.core.rollout import Stage
 from warden.core.runs import RunRecord, RunStatus, SpecVersion
 from warden.core.spec import AgentSpec
@@ -84,16 +83,10 @@ def test_the_kill_switch_is_red_and_paused(store, clock) -> None:
 def test_an_open_incident_is_red(store, clock) -> None:
     version = _store_spec(store, clock, _spec("router"))
     store.open_incident(
-        Incident(
-            id="inc_1",
+        make_incident(
             agent="router",
-            criterion="error_rate > 0.1 over 3600 s",
-            metric="error_rate",
-            threshold=0.1,
             value=0.5,
             samples=30,
-            window_s=3600,
-            action="page",
             mode=RuleMode.ENFORCE,
             applied="paged the owner",
             spec_hash=version.content_hash,

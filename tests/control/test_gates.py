@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import make_incident
 from warden.control.gates import evaluate_gate, gate_check, readiness_facts
 from warden.control.rollout import change_stage
-from warden.core.incidents import Incident
 from warden.core.readiness import ReadinessFacts
 from warden.core.rollout import RolloutAction, Stage
 from warden.errors import GateNotPassed
@@ -158,15 +158,11 @@ def test_canary_needs_runs_clean_days_and_slos(make_governor, spec_factory, stor
         advance(store, clock, facts)
     clock.advance(timedelta(days=2).total_seconds())
     store.open_incident(
-        Incident(
-            id="inc_1",
-            agent="test-agent",
+        make_incident(
             criterion="error_rate > 0.5",
-            metric="error_rate",
             threshold=0.5,
             value=0.6,
             samples=50,
-            window_s=3600,
             action="pause",
             mode="enforce",
             applied="paused",

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from tests.conftest import make_spec
+from tests.conftest import make_incident, make_spec
 from warden.control.paging import escalate_unacknowledged, page_incident, send_test_page
 from warden.core.decisions import RuleMode
 from warden.core.incidents import Incident, IncidentStatus, PageDelivery
@@ -55,15 +55,13 @@ class FakePager:
 
 def _incident(store, clock, *, action: str = "pause", criterion: str = "error_rate") -> Incident:
     incident, _ = store.open_incident(
-        Incident(
+        make_incident(
             id=f"inc_{next(_ids)}",
             agent=SPEC.name,
             criterion=f"{criterion} > 0.1 over 3600 s",
             metric=criterion,
-            threshold=0.1,
             value=0.4,
             samples=40,
-            window_s=3600,
             action=action,
             mode=RuleMode.ENFORCE,
             applied="paused the agent",

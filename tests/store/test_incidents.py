@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import make_incident
 from warden.core.clock import FakeClock
 from warden.core.decisions import RuleMode
 from warden.core.incidents import Incident, IncidentStatus
@@ -16,19 +17,14 @@ from warden.store import SqlStore
 
 
 def _incident(clock: FakeClock, incident_id: str, key: str = "a:error_rate:1") -> Incident:
-    return Incident(
+    return make_incident(
         id=incident_id,
         agent="a",
-        criterion="error_rate > 0.1 over 3600 s",
-        metric="error_rate",
-        threshold=0.1,
         value=0.4,
         samples=20,
-        window_s=3600,
         action="pause",
         mode=RuleMode.ENFORCE,
         applied="paused the rollout",
-        spec_hash="h",
         dedup_key=key,
         opened_at=clock.now(),
         summary="error rate 0.4 > 0.1: paused",

@@ -3,8 +3,8 @@ acknowledged by an operator."""
 
 from __future__ import annotations
 
+from tests.conftest import make_incident
 from warden.core.clock import SystemClock
-from warden.core.incidents import Incident
 
 
 def test_a_kill_switch_drill_opens_no_incident(api, seeded) -> None:
@@ -15,25 +15,7 @@ def test_a_kill_switch_drill_opens_no_incident(api, seeded) -> None:
 
 def test_acknowledging_an_incident_needs_an_operator(api, store) -> None:
     now = SystemClock().now()
-    store.open_incident(
-        Incident(
-            id="inc_1",
-            agent="test-agent",
-            criterion="error_rate>0.1/3600s",
-            metric="error_rate",
-            threshold=0.1,
-            value=0.3,
-            samples=60,
-            window_s=3600,
-            action="page",
-            mode="advisory",
-            applied="paged",
-            spec_hash="h",
-            dedup_key="test-agent:error_rate:1",
-            opened_at=now,
-            summary="error rate 30 %",
-        )
-    )
+    store.open_incident(make_incident(criterion="error_rate>0.1/3600s", opened_at=now))
     assert [i["id"] for i in api.get("/api/incidents?status=open").json()] == ["inc_1"]
     assert api.get("/api/incidents", "other-bot").json() == []
     refused = api.post("/api/incidents/inc_1/ack", "reviewer", json={"reason": "seen"})
