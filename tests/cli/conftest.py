@@ -1,6 +1,7 @@
 """Fixtures of the CLI tests: ``cli`` runs ``warden`` in-process against the database under
 test (which exists: operator commands never create a store), as ``actor`` (override the
-``actor`` fixture in a module to act as someone else); ``seen`` gives the store a trace of an
+``actor`` fixture in a module to act as someone else) and as the OS user ``dana``
+(``os_user("sam")`` switches: the principal two-person rules compare); ``seen`` gives the store a trace of an
 agent (a run), so that ``warden kill`` knows it.
 
 A result's ``stdout`` is what a script reads (``--json``); ``output`` adds stderr, where
@@ -34,7 +35,19 @@ def actor() -> str:
 
 
 @pytest.fixture
-def cli(database_url, store, monkeypatch, actor):
+def os_user(monkeypatch) -> Callable[[str], None]:
+    """``os_user(name)``: the CLI now runs as the OS user ``name`` (default ``dana``)."""
+    current = ["dana"]
+    monkeypatch.setattr("warden.cli.shared.os_user", lambda: current[0])
+
+    def switch(name: str) -> None:
+        current[0] = name
+
+    return switch
+
+
+@pytest.fixture
+def cli(database_url, store, monkeypatch, actor, os_user):
     monkeypatch.setenv("WARDEN_DATABASE_URL", database_url)
     monkeypatch.setenv("WARDEN_ACTOR", actor)
     runner = CliRunner()

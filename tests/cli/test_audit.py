@@ -17,12 +17,15 @@ from warden.store import SqlStore
 from warden.store.tables import audit_head, audit_log, tool_calls
 
 
-def test_kill_unkill_show_in_the_audit_log_and_verify_passes(cli, seen, monkeypatch) -> None:
+def test_kill_unkill_show_in_the_audit_log_and_verify_passes(
+    cli, seen, monkeypatch, os_user
+) -> None:
     seen("ticket-router")
     assert cli("kill", "ticket-router", "--reason", "refund spike").exit_code == 0
     assert cli("kill", "ticket-router", "--reason", "pressed twice").exit_code == 0
     assert cli("unkill", "ticket-router", "--reason", "fixed").exit_code == 0
     monkeypatch.setenv("WARDEN_ACTOR", "lead-sam")
+    os_user("sam")
     assert cli("unkill", "ticket-router", "--reason", "fixed").exit_code == 0
     entries = json.loads(cli("audit", "log", "--json").stdout)
     assert [(e["seq"], e["action"], e["actor"]) for e in entries] == [

@@ -25,11 +25,12 @@ def test_kill_and_unkill_are_recorded_and_idempotent(cli, store, seen) -> None:
     assert store.get_kill_switch("ticket-router").engaged
 
 
-def test_unkill_needs_a_second_person(cli, store, seen, monkeypatch) -> None:
+def test_unkill_needs_a_second_person(cli, store, seen, monkeypatch, os_user) -> None:
     seen("ticket-router")
     cli("kill", "ticket-router", "--reason", "refund spike")
     cli("unkill", "ticket-router", "--reason", "fixed")
     monkeypatch.setenv("WARDEN_ACTOR", "lead-sam")
+    os_user("sam")
     result = cli("unkill", "ticket-router", "--reason", "checked the fix", "--json")
     released = json.loads(result.stdout)
     assert released["state"]["engaged"] is False
@@ -46,6 +47,35 @@ def test_unkill_needs_a_second_person(cli, store, seen, monkeypatch) -> None:
     ]
     off = json.loads(cli("unkill", "ticket-router", "--reason", "again", "--json").stdout)
     assert "already off" in off["message"]
+
+
+def test_warden_actor_alone_cannot_make_one_os_user_two_people(
+    cli, store, seen, monkeypatch
+) -> None:
+    """Regression (issue Authority): ``WARDEN_ACTOR=a warden unkill X; WARDEN_ACTOR=b
+    warden unkill X`` released a two-person kill switch; the label is not the principal."""
+    seen("ticket-router")
+    cli("kill", "ticket-router", "--reason", "refund spike")
+    monkeypatch.setenv("WARDEN_ACTOR", "a")
+    cli("unkill", "ticket-router", "--reason", "fixed")
+    monkeypatch.setenv("WARDEN_ACTOR", "b")
+    result = cli("unkill", "ticket-router", "--reason", "fixed", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["pending"]["requested_principal"] == "os:dana"
+    assert store.get_kill_switch("ticket-router").engaged
+    assert [e.action for e in store.list_audit(agent="ticket-router")] == [
+        "kill_switch.engaged",
+        "kill_switch.release_requested",
+        "kill_switch.release_requested",
+    ]
+
+
+def test_unkill_of_an_agent_the_store_never_saw_exits_2(cli, seen) -> None:
+    seen("order-helper")
+    result = cli("unkill", "order-helpr", "--reason", "fixed")
+    assert result.exit_code == 2
+    assert "order-helper" in result.output
+    assert "no kill switch to release" in result.output
 
 
 def test_kill_of_an_agent_the_store_never_saw_is_refused_naming_close_matches(

@@ -61,8 +61,11 @@ def cli(database_url, store, monkeypatch):
     monkeypatch.setenv("WARDEN_DATABASE_URL", database_url)
     runner = CliRunner()
 
-    def invoke(*args: str, actor: str = "alice@example.com"):
+    def invoke(*args: str, actor: str = "alice@example.com", user: str | None = None):
+        """Run as ``actor`` (WARDEN_ACTOR) and the OS user ``user`` (default: actor's name)."""
         monkeypatch.setenv("WARDEN_ACTOR", actor)
+        os_user = user or actor.split("@")[0]
+        monkeypatch.setattr("warden.cli.shared.os_user", lambda: os_user)
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
@@ -99,6 +102,24 @@ def test_expansion_waits_for_the_other_owner(cli, tmp_path) -> None:
         ("spec.apply", "alice@example.com"),
         ("spec.approve", "bob@example.com"),
     ]
+
+
+def test_one_os_user_relabelled_as_the_other_owner_cannot_approve(cli, store, tmp_path) -> None:
+    """Regression (issue Authority): ``spec approve`` of a scope expansion by the OS user
+    who applied it, with ``WARDEN_ACTOR`` set to the other owner, made one person two."""
+    cli("spec", "apply", write(tmp_path, "1.0", "a, b"))
+    cli("spec", "apply", write(tmp_path, "1.1", "a, b, c"))
+    pending = json.loads(cli("spec", "changes", "ticket-router", "--json").stdout)[-1]
+    assert pending["applied_principal"] == "os:alice"
+    relabelled = cli(
+        "spec", "approve", pending["to_hash"][:12], actor="bob@example.com", user="alice"
+    )
+    assert relabelled.exit_code == 1
+    assert "other than the person who applied" in relabelled.output
+    assert store.list_spec_changes("ticket-router")[-1].status.value == "pending"
+    ok = cli("spec", "approve", pending["to_hash"][:12], actor="bob@example.com", user="bob")
+    assert ok.exit_code == 0, ok.output
+    assert store.list_spec_changes("ticket-router")[-1].approved_principal == "os:bob"
 
 
 def test_contraction_applies_at_once_and_bad_files_exit_2(cli, tmp_path) -> None:

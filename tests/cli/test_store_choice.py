@@ -87,7 +87,7 @@ def test_db_upgrade_creates_the_store_then_operator_commands_name_it(bare: Path)
     assert f"store: sqlite:///{db}\n" in killed.stderr
     asked = invoke("unkill", "a", "--reason", "fixed")
     assert f"store: sqlite:///{db}" in asked.stderr
-    assert "another operator must approve" in asked.stdout
+    assert "another person must approve" in asked.stdout
 
 
 def test_read_only_commands_keep_their_behaviour(bare: Path) -> None:

@@ -28,7 +28,7 @@ def test_the_first_person_only_asks(store, clock, killed) -> None:
     assert result.state.engaged
     assert result.pending is not None
     assert (result.pending.requested_by, result.pending.reason) == ("alice", "fixed")
-    assert "another operator must approve" in result.message
+    assert "another person must approve" in result.message
     assert store.get_kill_switch(AGENT).engaged
 
 
@@ -69,3 +69,19 @@ def test_the_loser_of_a_race_is_told(store, clock, killed, monkeypatch) -> None:
     with pytest.raises(RunStateError):
         unkill(store, AGENT, actor="carol", reason="ok", clock=clock)
     assert store.get_kill_switch(AGENT).engaged
+
+
+def test_two_labels_of_one_principal_are_one_person(store, clock, killed) -> None:
+    unkill(store, AGENT, actor="alice", reason="fixed", clock=clock, principal="os:dana")
+    again = unkill(store, AGENT, actor="bob", reason="fixed", clock=clock, principal="os:dana")
+    assert again.pending is not None
+    assert store.get_kill_switch(AGENT).engaged
+    with pytest.raises(RunStateError, match="another person must approve"):
+        store.approve_release(AGENT, actor="carol", reason="x", at=clock.now(), principal="os:dana")
+
+
+def test_one_label_of_two_principals_is_two_people(store, clock, killed) -> None:
+    unkill(store, AGENT, actor="oncall", reason="fixed", clock=clock, principal="os:dana")
+    done = unkill(store, AGENT, actor="oncall", reason="ok", clock=clock, principal="os:sam")
+    assert not done.state.engaged
+    assert "[os:dana]" in done.state.reason and "[os:sam]" in done.state.reason

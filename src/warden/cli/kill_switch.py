@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from warden.cli.shared import DbUrl, JsonFlag, actor, err, open_cli_store, out, print_json
+from warden.cli.shared import (
+    DbUrl,
+    JsonFlag,
+    actor,
+    err,
+    open_cli_store,
+    operator,
+    out,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from warden.core.ports import ControlStore
@@ -68,19 +77,26 @@ def unkill(
     """Turn the agent back on: the first person asks, a different person approves.
 
     Engaging needs nobody's approval; releasing is a scope expansion and needs two people.
+    On this CLI a person is the OS user running it: ``WARDEN_ACTOR`` labels the act but
+    cannot make one user two. An agent the store has never seen is refused with exit 2.
     """
     from warden.control.killswitch import unkill as release_switch
     from warden.core.clock import SystemClock
 
+    who = operator()
     with open_cli_store(database_url, operator=True) as store:
-        result = release_switch(store, agent, actor=actor(), reason=reason, clock=SystemClock())
+        if not store.agent_seen(agent):
+            _never_seen(store, agent, force=False, verb="release")
+        result = release_switch(
+            store, agent, actor=who.actor, reason=reason, clock=SystemClock(), principal=who.key
+        )
     if as_json:
         print_json(result)
     else:
         out.print(result.message)
 
 
-def _never_seen(store: ControlStore, agent: str, *, force: bool) -> None:
+def _never_seen(store: ControlStore, agent: str, *, force: bool, verb: str = "engage") -> None:
     """Warn (``--force``), or refuse with exit 2 naming the known agents closest to ``agent``."""
     from difflib import get_close_matches
 
@@ -102,10 +118,11 @@ def _never_seen(store: ControlStore, agent: str, *, force: bool) -> None:
         hint = f"known agents: {shown}"
     else:
         hint = "it knows no agent yet: is this the right store?"
-    err.print(
-        f"[red]refused[/]: {escape(what)}: {escape(hint)}\n"
+    then = (
         f"Check the name and the store, or pass --force to engage the kill switch of "
-        f"{escape(agent)} anyway (an agent that has not run yet).",
-        highlight=False,
+        f"{escape(agent)} anyway (an agent that has not run yet)."
+        if verb == "engage"
+        else "Check the name and the store: there is no kill switch to release."
     )
+    err.print(f"[red]refused[/]: {escape(what)}: {escape(hint)}\n{then}", highlight=False)
     raise typer.Exit(2)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from warden.core.ports import ControlStore, Store
     from warden.core.spec import AgentSpec
+    from warden.core.tokens import Principal
     from warden.store import SqlStore
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "id_column",
     "mark_standalone",
     "open_cli_store",
+    "operator",
+    "os_user",
     "out",
     "print_json",
     "print_table",
@@ -267,10 +270,29 @@ def print_table(table: Table) -> None:
 
 
 def actor() -> str:
-    """Who is acting: ``WARDEN_ACTOR``, else the OS user."""
+    """How the act is labelled: ``WARDEN_ACTOR``, else the OS user."""
     from warden.sdk.settings import Settings
 
     return Settings.from_env().actor
+
+
+def os_user() -> str:
+    """The operating-system user running this process (its effective uid), never an
+    environment variable (``getpass.getuser`` reads ``USER`` and ``LOGNAME`` first)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):  # no passwd entry, or not POSIX
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else os.getlogin()
+
+
+def operator() -> Principal:
+    """Who acts on the local CLI: the OS user (the principal two-person rules compare),
+    labelled with ``WARDEN_ACTOR`` when it is set."""
+    from warden.core.tokens import Principal, Role
+
+    return Principal(name=os_user(), role=Role.ADMIN, os_user=True, label=actor())
 
 
 def exit_on_spec_error(exc: SpecError) -> NoReturn:

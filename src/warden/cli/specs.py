@@ -11,9 +11,9 @@ import typer
 from warden.cli.shared import (
     DbUrl,
     JsonFlag,
-    actor,
     exit_on_spec_error,
     open_cli_store,
+    operator,
     out,
     print_json,
 )
@@ -63,11 +63,13 @@ def spec_apply(
         spec = load_spec(file)
     except SpecError as exc:
         exit_on_spec_error(exc)
+    who = operator()
     with open_cli_store(database_url, operator=True) as store:
         change = apply_spec(
             store,
             spec,
-            actor=actor(),
+            actor=who.actor,
+            principal=who.key,
             clock=SystemClock(),
             override_stability=override_stability,
             reason=reason,
@@ -91,12 +93,24 @@ def spec_approve(
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Approve a pending expansion (an owner other than the person who applied it)."""
+    """Approve a pending expansion (an owner other than the person who applied it).
+
+    The approver names themselves with ``WARDEN_ACTOR`` (an owner's address) but must be a
+    different OS user from the one who applied it: a label cannot make one user two.
+    """
     from warden.control.scope import approve_spec
     from warden.core.clock import SystemClock
 
+    who = operator()
     with open_cli_store(database_url, operator=True) as store:
-        change = approve_spec(store, version, actor=actor(), clock=SystemClock(), reason=reason)
+        change = approve_spec(
+            store,
+            version,
+            actor=who.actor,
+            principal=who.key,
+            clock=SystemClock(),
+            reason=reason,
+        )
     if as_json:
         print_json(change)
     else:

@@ -64,8 +64,12 @@ def apply_spec(
     clock: Clock,
     override_stability: bool = False,
     reason: str = "",
+    principal: str | None = None,
 ) -> SpecChange:
     """Store ``spec`` as a new version of its agent and classify the change.
+
+    ``actor`` labels the change; ``principal`` (``Principal.key``, default ``actor``) is
+    who applied it, which the approver of an expansion must not be.
 
     Returns:
         The change: ``applied`` (contraction, neutral, or the first version) or
@@ -106,6 +110,7 @@ def apply_spec(
         items=items,
         status=ChangeStatus.PENDING if kind is ChangeKind.EXPANSION else ChangeStatus.APPLIED,
         applied_by=actor,
+        applied_principal=principal or actor,
         created_at=clock.now(),
         reason=reason,
         override_stability=override_stability,
@@ -117,12 +122,20 @@ def apply_spec(
 
 
 def approve_spec(
-    store: Store, ref: str, *, actor: str, clock: Clock, reason: str = ""
+    store: Store,
+    ref: str,
+    *,
+    actor: str,
+    clock: Clock,
+    reason: str = "",
+    principal: str | None = None,
 ) -> SpecChange:
     """Approve the pending change ``ref`` (change id, or a prefix of the new content hash).
 
-    The approver must be the owner or the backup owner of the version in force (of the
-    new version, for an agent's first) and not the person who applied it.
+    The approver's label (``actor``) must be the owner or the backup owner of the version
+    in force (of the new version, for an agent's first), and the approving principal
+    (``principal``, default ``actor``) must not be the one who applied it: two-person rules
+    compare principals, so one OS user or one person's token relabelled is refused.
 
     Raises:
         NotFoundError: No pending change matches ``ref``.
@@ -138,16 +151,20 @@ def approve_spec(
     owners_of = spec_of(store, change.agent, change.from_hash or change.to_hash).metadata
     owners = {owners_of.owner.strip().lower(), owners_of.backup_owner.strip().lower()}
     who = actor.strip().lower()
-    if who == change.applied_by.strip().lower():
+    approver = (principal or actor).strip().lower()
+    if approver == change.applier.strip().lower() or who == change.applied_by.strip().lower():
         raise ControlError(
-            f"{actor} applied this expansion; an owner other than the person who applied it "
-            f"must approve it ({' or '.join(sorted(owners - {who}))})"
+            f"{principal or actor} applied this expansion (as {change.applied_by}); an owner "
+            f"other than the person who applied it must approve it "
+            f"({' or '.join(sorted(owners - {who}))})"
         )
     if who not in owners:
         raise ControlError(
             f"{actor} is not an owner of {change.agent}: {' or '.join(sorted(owners))} "
             "must approve an expansion"
         )
-    approved = store.approve_spec_change(change.id, actor=actor, at=clock.now(), reason=reason)
+    approved = store.approve_spec_change(
+        change.id, actor=actor, at=clock.now(), reason=reason, principal=principal or actor
+    )
     _enroll(store, spec_of(store, change.agent, change.to_hash), change.to_hash, clock)
     return approved

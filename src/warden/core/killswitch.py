@@ -34,5 +34,13 @@ class ReleaseRequest(_Record):
 
     agent: str
     requested_by: str
+    """The label of who asked (``WARDEN_ACTOR`` or the token's name)."""
     reason: str
     requested_at: datetime
+    requested_principal: str | None = None
+    """Who asked (``Principal.key``); None on requests stored before principals."""
+
+    @property
+    def principal(self) -> str:
+        """What the two-person rule compares: the principal, else the label."""
+        return self.requested_principal or self.requested_by

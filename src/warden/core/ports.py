@@ -146,9 +146,10 @@ class ControlStore(Protocol):
         ...
 
     def request_release(
-        self, agent: str, *, actor: str, reason: str, at: datetime
+        self, agent: str, *, actor: str, reason: str, at: datetime, principal: str | None = None
     ) -> ReleaseRequest:
-        """Ask to turn ``agent`` back on (audited). Raises ``RunStateError`` if not engaged."""
+        """Ask to turn ``agent`` back on (audited); ``principal`` (default ``actor``) is who
+        asks. Raises ``RunStateError`` if not engaged."""
         ...
 
     def get_release_request(self, agent: str) -> ReleaseRequest | None:
@@ -156,9 +157,10 @@ class ControlStore(Protocol):
         ...
 
     def approve_release(
-        self, agent: str, *, actor: str, reason: str, at: datetime
+        self, agent: str, *, actor: str, reason: str, at: datetime, principal: str | None = None
     ) -> KillSwitchState:
-        """Approve the pending release (a different person) and release. ``RunStateError`` if not."""
+        """Approve the pending release and release; ``principal`` (default ``actor``) must
+        differ from the asker's. ``RunStateError`` if not."""
         ...
 
     def get_run(self, run_id: str) -> RunDetail | None:
@@ -310,7 +312,13 @@ class ControlStore(Protocol):
         ...
 
     def approve_spec_change(
-        self, change_id: str, *, actor: str, at: datetime, reason: str = ""
+        self,
+        change_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str = "",
+        principal: str | None = None,
     ) -> SpecChange:
         """Compare-and-set a pending change to applied, audited. Raises ``NotFoundError``
         or ``RunStateError``."""

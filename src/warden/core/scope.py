@@ -86,11 +86,21 @@ class SpecChange(_Model):
     items: list[DiffItem] = Field(default_factory=list[DiffItem])
     status: ChangeStatus
     applied_by: str
+    """The label of who applied it (``WARDEN_ACTOR`` or the token's name)."""
     created_at: datetime
     approved_by: str | None = None
     approved_at: datetime | None = None
     reason: str = ""
     override_stability: bool = False
+    applied_principal: str | None = None
+    """Who applied it (``Principal.key``); None on changes stored before principals."""
+    approved_principal: str | None = None
+    """Who approved it (``Principal.key``)."""
+
+    @property
+    def applier(self) -> str:
+        """What the two-person rule compares: the applying principal, else the label."""
+        return self.applied_principal or self.applied_by
 
 
 def overall(items: list[DiffItem]) -> ChangeKind:

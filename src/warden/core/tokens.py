@@ -72,6 +72,14 @@ class ApiToken(BaseModel):
     created_at: datetime
     created_by: str
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    """After this instant the token is refused (401); None: it never expires."""
+    last_used_at: datetime | None = None
+    """When a request last authenticated with it (updated at most once a minute)."""
+
+    def expired(self, now: datetime) -> bool:
+        """True once ``expires_at`` has passed."""
+        return self.expires_at is not None and now >= self.expires_at
 
     @model_validator(mode="after")
     def _agent_tokens_name_their_agent(self) -> ApiToken:
@@ -81,12 +89,32 @@ class ApiToken(BaseModel):
 
 
 class Principal(BaseModel):
-    """Who is making a request."""
+    """Who is acting: a token's person or agent, or the OS user of the local CLI.
+
+    Two-person rules (releasing a kill switch, approving a scope expansion) compare
+    ``key``, never the ``label``: one principal cannot act as two by relabelling itself.
+    """
 
     name: str
+    """The token's name (a person's name or address, or the agent's), or the OS user."""
     role: Role
     agent: str | None = None
     token_id: str | None = None
+    os_user: bool = False
+    """True on the local CLI: ``name`` is the operating-system user running it."""
+    label: str | None = None
+    """How the act is labelled in records (``WARDEN_ACTOR`` on the CLI); ``name`` if None."""
+
+    @property
+    def key(self) -> str:
+        """The identity two-person rules compare: ``os:<user>`` on the local CLI,
+        ``token:<name>`` for a token (a person's tokens share their name)."""
+        return f"os:{self.name}" if self.os_user else f"token:{self.name}"
+
+    @property
+    def actor(self) -> str:
+        """The name written into records: the label, else the name."""
+        return self.label or self.name
 
     @property
     def is_agent(self) -> bool:

@@ -62,7 +62,17 @@ def _current_in(conn: Connection, agent: str) -> SpecChange | None:
 def _view(c: SpecChange | None) -> dict[str, Any] | None:
     if c is None:
         return None
-    return c.model_dump(mode="json", include={"to_hash", "version", "kind", "status"})
+    return c.model_dump(
+        mode="json",
+        include={
+            "to_hash",
+            "version",
+            "kind",
+            "status",
+            "applied_principal",
+            "approved_principal",
+        },
+    )
 
 
 class ScopeSql(SqlBase):
@@ -96,7 +106,13 @@ class ScopeSql(SqlBase):
         return change
 
     def approve_spec_change(
-        self, change_id: str, *, actor: str, at: datetime, reason: str = ""
+        self,
+        change_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str = "",
+        principal: str | None = None,
     ) -> SpecChange:
         """Approve a pending change: it becomes the version in force (audited).
 
@@ -122,11 +138,17 @@ class ScopeSql(SqlBase):
                     status=ChangeStatus.APPLIED.value,
                     approved_by=actor,
                     approved_at=at,
+                    approved_principal=principal or actor,
                     applied_seq=_next_applied_seq(conn),
                 )
             )
             after = before.model_copy(
-                update={"status": ChangeStatus.APPLIED, "approved_by": actor, "approved_at": at}
+                update={
+                    "status": ChangeStatus.APPLIED,
+                    "approved_by": actor,
+                    "approved_at": at,
+                    "approved_principal": principal or actor,
+                }
             )
             audit.append(
                 AuditDraft(

@@ -74,6 +74,7 @@ runs = sa.Table(
     sa.Column("latency_s", sa.Float),
     sa.Column("host", sa.String(256), nullable=False, server_default=""),
     sa.Column("pid", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("mode_override", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_runs_agent_started", "agent", "started_at"),
     sa.Index("ix_runs_agent_ended", "agent", "ended_at"),
     sa.Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),
@@ -344,6 +345,8 @@ spec_changes = sa.Table(
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.Column("override_stability", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("applied_seq", sa.Integer),
+    sa.Column("applied_principal", sa.String(256)),
+    sa.Column("approved_principal", sa.String(256)),
     sa.Index("ix_spec_changes_agent_created", "agent", "created_at"),
 )
 
@@ -358,6 +361,8 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("created_by", sa.String(256), nullable=False),
     sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("expires_at", UTCDateTime()),
+    sa.Column("last_used_at", UTCDateTime()),
 )
 
 kill_switch_releases = sa.Table(
@@ -367,6 +372,7 @@ kill_switch_releases = sa.Table(
     sa.Column("requested_by", sa.String(256), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("requested_at", UTCDateTime(), nullable=False),
+    sa.Column("requested_principal", sa.String(256)),
 )
 
 eval_results = sa.Table(

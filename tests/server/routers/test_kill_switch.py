@@ -32,3 +32,31 @@ def test_kill_switch_needs_a_reason(api) -> None:
     r = api.post("/api/agents/test-agent/kill", "operator", json={"reason": ""})
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "request.invalid"
+
+
+def test_two_tokens_of_one_person_are_one_person(api, store) -> None:
+    """Two-person rules compare principals: a second token minted under the same name (the
+    same person's laptop and dashboard) cannot approve that person's own release."""
+    from warden.core.clock import SystemClock
+    from warden.core.tokens import ApiToken, Role, hash_token, new_token
+
+    token_id, secret = new_token()
+    store.create_token(
+        ApiToken(
+            id=token_id,
+            name="operator",
+            role=Role.ADMIN,
+            token_hash=hash_token(secret),
+            created_at=SystemClock().now(),
+            created_by="test",
+        )
+    )
+    api.post("/api/agents/test-agent/kill", "operator", json={"reason": "refund spike"})
+    api.post("/api/agents/test-agent/unkill", "operator", json={"reason": "fixed"})
+    again = api.client.post(
+        "/api/agents/test-agent/unkill",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={"reason": "fixed, says my other token"},
+    ).json()
+    assert again["pending"]["requested_principal"] == "token:operator"
+    assert store.get_kill_switch("test-agent").engaged

@@ -228,7 +228,9 @@ def flip_kill_switch(
         done = "engaged"
     else:  # the two-person rule: the first operator asks, a different one approves
         try:
-            result = unkill(ctx.store, agent, actor=who.name, reason=why, clock=ctx.clock)
+            result = unkill(
+                ctx.store, agent, actor=who.actor, reason=why, clock=ctx.clock, principal=who.key
+            )
         except RunStateError as exc:  # someone else acted first
             return agent_page_response(request, agent, who, ctx, status=409, error=exc.message)
         done = "requested" if result.pending is not None else "released"

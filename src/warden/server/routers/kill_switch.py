@@ -50,5 +50,7 @@ def unkill(
     who: Principal = Depends(require(Role.OPERATOR)),
 ) -> UnkillResult:
     """Turn the agent back on (operator): the first call asks, a call by a different
-    person approves and releases (``pending`` says which happened)."""
-    return release_switch(ctx.store, agent, actor=who.name, reason=body.reason, clock=ctx.clock)
+    person (another token's name) approves and releases (``pending`` says which happened)."""
+    return release_switch(
+        ctx.store, agent, actor=who.actor, reason=body.reason, clock=ctx.clock, principal=who.key
+    )

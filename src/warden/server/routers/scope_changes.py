@@ -38,4 +38,6 @@ def approve_change(
     backup owner of the agent, other than the person who applied it)."""
     if not any(c.agent == agent for c in ctx.store.find_spec_changes(ref)):
         raise NotFoundError(f"no change {ref!r} of {agent}")
-    return approve_spec(ctx.store, ref, actor=who.name, clock=ctx.clock, reason=body.reason)
+    return approve_spec(
+        ctx.store, ref, actor=who.actor, clock=ctx.clock, reason=body.reason, principal=who.key
+    )

@@ -121,9 +121,16 @@ class KillSwitchSql(SqlBase):
             ) from exc
 
     def request_release(
-        self, agent: str, *, actor: str, reason: str, at: datetime
+        self, agent: str, *, actor: str, reason: str, at: datetime, principal: str | None = None
     ) -> ReleaseRequest:
         """Ask to turn ``agent`` back on; a different person must approve.
+
+        Args:
+            agent: The agent.
+            actor: How the request is labelled.
+            reason: Why.
+            at: When.
+            principal: Who asks (``Principal.key``); ``actor`` when None.
 
         Raises:
             RunStateError: The switch is not engaged.
@@ -133,7 +140,11 @@ class KillSwitchSql(SqlBase):
             if not self._kill_switch_in(conn, agent).engaged:
                 raise RunStateError(f"the kill switch of {agent} is not engaged")
             request = ReleaseRequest(
-                agent=agent, requested_by=actor, reason=reason, requested_at=at
+                agent=agent,
+                requested_by=actor,
+                reason=reason,
+                requested_at=at,
+                requested_principal=principal or actor,
             )
             row = request.model_dump(mode="json") | {"requested_at": at}
             self._upsert(conn, t.kill_switch_releases, [row], ["agent"])
@@ -155,26 +166,33 @@ class KillSwitchSql(SqlBase):
             return self._release_in(conn, agent)
 
     def approve_release(
-        self, agent: str, *, actor: str, reason: str, at: datetime
+        self, agent: str, *, actor: str, reason: str, at: datetime, principal: str | None = None
     ) -> KillSwitchState:
         """Approve the pending release and turn ``agent`` back on.
 
+        ``principal`` (``actor`` when None) is compared with the asker's principal, never
+        the labels: one principal relabelled (``WARDEN_ACTOR``) is still one person.
+
         Raises:
-            RunStateError: No pending request, or the approver is the person who asked.
+            RunStateError: No pending request, or the approver is the principal who asked.
             StoreUnavailable: The database cannot be reached or its write lock stays busy.
         """
         with self._kill_tx(agent, at) as conn:
             pending = self._release_in(conn, agent)
             if pending is None:
                 raise RunStateError(f"nobody asked to release the kill switch of {agent}")
-            if pending.requested_by == actor:
+            if pending.principal == (principal or actor):
                 raise RunStateError(
-                    f"{actor} asked for this release; another person must approve it"
+                    f"{principal or actor} asked for this release (as {pending.requested_by}); "
+                    "another person must approve it"
                 )
             conn.execute(
                 sa.delete(t.kill_switch_releases).where(t.kill_switch_releases.c.agent == agent)
             )
-            why = f"{reason} (asked by {pending.requested_by}: {pending.reason})"
+            why = (
+                f"{reason} (asked by {pending.requested_by} [{pending.principal}]: "
+                f"{pending.reason}; released by [{principal or actor}])"
+            )
             return self._set_in(conn, agent, engaged=False, reason=why, actor=actor, at=at)
 
     def watch_kill_switches(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
