@@ -32,9 +32,24 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8700,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="No tokens (loopback only).")] = False,
+    max_concurrency: Annotated[
+        int,
+        typer.Option(min=1, help="Connections or in-flight requests served at once; more get 503."),
+    ] = 256,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="Seconds a client has to send a request's headers before it is cut off."
+        ),
+    ] = 10.0,
     database_url: DbUrl = None,
 ) -> None:
-    """Run the API, OTLP ingest and dashboard on uvicorn against the store."""
+    """Run the API, OTLP ingest and dashboard on uvicorn against the store.
+
+    No client can hold the server: connections and in-flight requests are capped
+    (``--max-concurrency``, 503 beyond), a request head must arrive within
+    ``--header-timeout`` seconds, request heads are at most 16 KiB and bodies 16 MiB
+    (``server.http_limits``, ``server.body_limit``)."""
     if no_auth and not _is_loopback(host):
         err.print(f"[red]error[/]: --no-auth only binds to loopback, not {host}")
         raise typer.Exit(2)
@@ -44,6 +59,7 @@ def serve(
 
     from warden.sdk.settings import Settings
     from warden.server.app import create_app
+    from warden.server.http_limits import with_header_timeout
     from warden.store import open_store
 
     settings = Settings.from_env(database_url)
@@ -55,6 +71,14 @@ def serve(
     gc.freeze()
     out.print(f"Warden control plane on http://{host}:{port}  (API docs at /docs)")
     try:
-        uvicorn.run(server_app, host=host, port=port, log_level="info")
+        uvicorn.run(
+            server_app,
+            host=host,
+            port=port,
+            log_level="info",
+            http=with_header_timeout(header_timeout),
+            limit_concurrency=max_concurrency,
+            h11_max_incomplete_event_size=16 * 1024,
+        )
     finally:
         store.close()

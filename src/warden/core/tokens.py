@@ -13,20 +13,35 @@ nothing else. It is below every person's role: it never decides approvals, chang
 stages, applies or approves specs, releases a kill switch, or reads other agents' data.
 
 Tokens are shown once, when created, and stored as a SHA-256 hash: ``wdn_<id>_<secret>``,
-where only the hash of the whole token is kept.
+where only the hash of the whole token is kept. Agent tokens expire after
+``AGENT_TOKEN_DAYS`` (90) days unless created with another lifetime; people's tokens
+never expire unless given one. Each token records when it was last used.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from pydantic import BaseModel, model_validator
 
-__all__ = ["ROLE_ORDER", "ApiToken", "Principal", "Role", "TokenStore", "hash_token", "new_token"]
+__all__ = [
+    "AGENT_TOKEN_DAYS",
+    "ROLE_ORDER",
+    "ApiToken",
+    "Principal",
+    "Role",
+    "TokenStore",
+    "expiry",
+    "hash_token",
+    "new_token",
+]
+
+AGENT_TOKEN_DAYS = 90
+"""Default lifetime of an agent token, in days: a leaked agent credential dies on its own."""
 
 
 class Role(StrEnum):
@@ -126,6 +141,25 @@ class Principal(BaseModel):
         return self.agent is None or self.agent == agent
 
 
+def expiry(role: Role, created_at: datetime, days: float | None = None) -> datetime | None:
+    """When a new token expires.
+
+    Args:
+        role: The token's role.
+        created_at: When it is created.
+        days: Its lifetime in days; ``0`` never expires; None takes the role's default
+            (``AGENT_TOKEN_DAYS`` for agent tokens, never for people's).
+
+    Raises:
+        ValueError: ``days`` is negative or not finite.
+    """
+    if days is None:
+        days = AGENT_TOKEN_DAYS if role is Role.AGENT else 0
+    if not 0 <= days < 36_500:
+        raise ValueError(f"a token lifetime must be 0 (never) to 36,500 days, not {days}")
+    return created_at + timedelta(days=days) if days else None
+
+
 def hash_token(token: str) -> str:
     """SHA-256 hex of the whole token string."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -154,4 +188,8 @@ class TokenStore(Protocol):
 
     def revoke_token(self, token_id: str, at: datetime) -> ApiToken:
         """Revoke a token. Raises ``NotFoundError``."""
+        ...
+
+    def touch_token(self, token_id: str, at: datetime) -> None:
+        """Record that the token was used at ``at`` (not audited)."""
         ...

@@ -2,7 +2,8 @@
 
 A request is authenticated by ``Authorization: Bearer <token>`` or, for the dashboard, the
 ``warden_token`` cookie. With auth off (``warden serve --no-auth``, loopback only) every
-request acts as a local admin. A missing or unknown token is 401, too low a role or a
+request acts as a local admin. A missing, unknown or expired token is 401 (a valid one's
+``last_used_at`` is kept to the minute), too low a role or a
 token bound to another agent is 403; both are JSON and both are written to the audit log.
 """
 
@@ -22,6 +23,7 @@ from warden.store import SqlStore
 
 __all__ = [
     "COOKIE",
+    "TOUCH_EVERY_S",
     "ServerContext",
     "audit_denial",
     "authenticate",
@@ -32,6 +34,9 @@ __all__ = [
 ]
 
 COOKIE = "warden_token"
+
+TOUCH_EVERY_S = 60.0
+"""A token's ``last_used_at`` is written at most this often (seconds), not per request."""
 
 
 @dataclass
@@ -102,6 +107,20 @@ def authenticate(ctx: ServerContext, request: Request, token: str) -> Principal:
         raise HTTPException(
             401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
         )
+    now = ctx.clock.now()
+    if found.expired(now):
+        audit_denial(ctx, request, found.name, f"token {found.id} expired", found.agent)
+        raise HTTPException(
+            401,
+            f"token {found.id} expired at {found.expires_at:%Y-%m-%d %H:%M} UTC; ask an admin "
+            "for a new one",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    last = found.last_used_at
+    if last is None or (now - last).total_seconds() >= TOUCH_EVERY_S:
+        # Best effort: a store that cannot take the write must not refuse a valid token.
+        with contextlib.suppress(StoreUnavailable):
+            ctx.store.touch_token(found.id, now)
     return Principal(name=found.name, role=found.role, agent=found.agent, token_id=found.id)
 
 

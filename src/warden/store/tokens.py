@@ -28,7 +28,12 @@ class TokensSql(SqlBase):
 
     def create_token(self, token: ApiToken) -> ApiToken:
         """Store a new token and audit its creation (never its secret or hash)."""
-        row = token.model_dump(mode="json") | {"created_at": token.created_at, "revoked_at": None}
+        row = token.model_dump(mode="json") | {
+            "created_at": token.created_at,
+            "revoked_at": None,
+            "expires_at": token.expires_at,
+            "last_used_at": None,
+        }
         with self._locked_tx() as conn:
             conn.execute(sa.insert(_T).values(**row))
             AuditWriter(conn, self.dialect).append(
@@ -44,8 +49,20 @@ class TokensSql(SqlBase):
             )
         return token
 
+    def touch_token(self, token_id: str, at: datetime) -> None:
+        """Set the token's ``last_used_at`` (never moves it back; not audited)."""
+        with self._tx() as conn:
+            conn.execute(
+                sa.update(_T)
+                .where(
+                    _T.c.id == token_id,
+                    sa.or_(_T.c.last_used_at.is_(None), _T.c.last_used_at < at),
+                )
+                .values(last_used_at=at)
+            )
+
     def find_token(self, token_hash: str) -> ApiToken | None:
-        """The unrevoked token with ``token_hash``, or None."""
+        """The unrevoked token with ``token_hash`` (expired or not), or None."""
         with self._tx() as conn:
             row = (
                 conn.execute(

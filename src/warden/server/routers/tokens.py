@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, model_validator
 
-from warden.core.tokens import ApiToken, Principal, Role, hash_token, new_token
+from warden.core.tokens import ApiToken, Principal, Role, expiry, hash_token, new_token
 from warden.server.deps import ServerContext, context, require
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
@@ -22,6 +23,10 @@ class TokenView(BaseModel):
     agent: str | None = None
     created_by: str
     revoked: bool
+    expires_at: datetime | None = None
+    """After this the token is refused (401); None: never."""
+    last_used_at: datetime | None = None
+    """When a request last used it (to the minute)."""
 
 
 class NewToken(BaseModel):
@@ -30,6 +35,8 @@ class NewToken(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=128)]
     role: Role
     agent: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    expires_in_days: Annotated[float, Field(ge=0, lt=36_500)] | None = None
+    """Lifetime in days; 0 never expires; default 90 for agent tokens, never for people's."""
 
     @model_validator(mode="after")
     def _agent_tokens_name_their_agent(self) -> NewToken:
@@ -52,6 +59,8 @@ def _view(t: ApiToken) -> TokenView:
         agent=t.agent,
         created_by=t.created_by,
         revoked=t.revoked_at is not None,
+        expires_at=t.expires_at,
+        last_used_at=t.last_used_at,
     )
 
 
@@ -70,6 +79,11 @@ def create_token(
     who: Principal = Depends(require(Role.ADMIN)),
 ) -> CreatedToken:
     """Create a token (admin); its secret is in the response and never again."""
+    now = ctx.clock.now()
+    try:
+        expires_at = expiry(body.role, now, body.expires_in_days)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     token_id, secret = new_token()
     stored = ctx.store.create_token(
         ApiToken(
@@ -78,8 +92,9 @@ def create_token(
             role=body.role,
             agent=body.agent,
             token_hash=hash_token(secret),
-            created_at=ctx.clock.now(),
+            created_at=now,
             created_by=who.name,
+            expires_at=expires_at,
         )
     )
     return CreatedToken(**_view(stored).model_dump(), token=secret)
