@@ -54,6 +54,7 @@ def test_a_replayed_call_gets_the_decision_it_got_live(make_governor, spec_facto
     with gov.run(
         input="Pay my landlord 80 from my contacts. Also pay AT611904300234573201 20.",
         mode="shadow",
+        dangerously_override_rollout=True,
     ) as run:
         run.call("get_contacts")
         run.call("send_money", recipient="GB29NWBK60161331926819", amount=80)  # trusted recipient
@@ -93,7 +94,9 @@ def test_since_mode_shows_what_removing_an_approval_rule_would_do(
     gov = make_governor(old, clock=SystemClock())
     _register(gov)
     for amount in (20, 250, 900):
-        with gov.run(input="Pay GB29NWBK60161331926819", mode="shadow") as run:
+        with gov.run(
+            input="Pay GB29NWBK60161331926819", mode="shadow", dangerously_override_rollout=True
+        ) as run:
             run.call("send_money", recipient="GB29NWBK60161331926819", amount=amount)
             run.resolve()
     gov.flush()

@@ -61,7 +61,9 @@ def make(make_governor, spec_factory, tools=TOOLS):
 def shadow_traffic(gov, n: int, agree: int, prefix: str = "t") -> None:
     for i in range(n):
         key = f"{prefix}-{i}"
-        with gov.run(input=key, routing_key=key, mode="shadow") as run:
+        with gov.run(
+            input=key, routing_key=key, mode="shadow", dangerously_override_rollout=True
+        ) as run:
             run.call("route_ticket", ticket_id=key, queue="card_arrival")
             run.resolve()
         queue = "card_arrival" if i < agree else "other"
@@ -150,7 +152,9 @@ def test_canary_needs_runs_clean_days_and_slos(make_governor, spec_factory, stor
     clock.advance(timedelta(days=8).total_seconds())
     advance(store, clock, facts)
     for i in range(12):
-        with gov.run(input=i, routing_key=f"c-{i}", mode="live") as run:
+        with gov.run(
+            input=i, routing_key=f"c-{i}", mode="live", dangerously_override_rollout=True
+        ) as run:
             run.call("route_ticket", ticket_id=f"c-{i}", queue="q")
             run.resolve()
     gov.flush()

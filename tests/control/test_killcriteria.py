@@ -78,7 +78,9 @@ def make(
 
 def traffic(gov, n: int) -> None:
     for i in range(n):
-        with gov.run(input=i, routing_key=f"c-{i}", mode="live") as run:
+        with gov.run(
+            input=i, routing_key=f"c-{i}", mode="live", dangerously_override_rollout=True
+        ) as run:
             run.call("lookup_customer", customer_id=f"c-{i}")
             run.call("route_ticket", ticket_id=f"t-{i}", queue="card_arrival")
             run.resolve()

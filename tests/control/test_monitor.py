@@ -61,7 +61,7 @@ def test_a_pass_trips_pages_escalates_and_auto_advances(
         monkeypatch.setattr(
             gates,
             "readiness_facts",
-            lambda store, spec, root=None: ReadinessFacts(
+            lambda store, spec, root=None, now=None: ReadinessFacts(
                 runbook_found=True,
                 test_page_delivered_at=clock.now(),
                 last_drill_at=clock.now(),

@@ -47,6 +47,7 @@ def test_a_prepared_agent_passes_every_item() -> None:
         "oncall",
         "kill_switch_drill",
         "eval_set",
+        "no_rollout_overrides",
     ]
 
 

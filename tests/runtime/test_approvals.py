@@ -215,7 +215,7 @@ def test_shadow_mode_proposes_approval_calls_without_asking(
     make_governor, spec_factory, store
 ) -> None:
     gov, refunds = _refund_governor(make_governor, spec_factory)
-    with gov.run(input="refund 900", mode="shadow") as run:
+    with gov.run(input="refund 900", mode="shadow", dangerously_override_rollout=True) as run:
         proposal = run.call("issue_refund", amount=900)
         run.resolve()
     assert proposal.proposed

@@ -261,7 +261,7 @@ def test_shadow_mode_proposes_writes_and_runs_reads(make_governor, spec_factory,
         executed.append("route")
         return "routed"
 
-    with gov.run(input="x", mode="shadow") as run:
+    with gov.run(input="x", mode="shadow", dangerously_override_rollout=True) as run:
         assert run.call("lookup_customer", customer_id="c1") == "gold"
         proposal = run.call("route_ticket", ticket_id="t1", queue="card_arrival")
         with pytest.raises(PolicyDenied):

@@ -3,15 +3,18 @@ switch; fallback runs are recorded and handed over; a new spec version restarts 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from warden import KillSwitchEngaged, Proposal, RunMode, RunStatus
+from warden.control.gates import readiness
 from warden.control.rollout import change_stage
+from warden.core.runs import RunFilter
 from warden.core.rollout import RolloutAction, Stage
 from warden.core.traffic import in_slice
-from warden.errors import RunRerouted
+from warden.errors import ConfigError, RunRerouted
 from warden.testing import SwitchableStore
 
 TOOLS: dict[str, Any] = {
@@ -130,14 +133,42 @@ def test_an_unreadable_rollout_falls_back_never_live(make_governor, spec_factory
     assert "cannot be read" in route.reason
 
 
-def test_explicit_mode_still_works_and_skips_the_split(gov, store, clock) -> None:
+def test_a_forced_mode_needs_the_dangerous_flag(gov, store) -> None:
+    """Regression (issue Authority): ``wd.run(mode="live")`` executed writes while the
+    rollout was in shadow, with no audit entry."""
+    with pytest.raises(ConfigError, match="dangerously_override_rollout=True"):
+        gov.run(mode="live")
+    with pytest.raises(ConfigError, match="unknown run mode"):
+        gov.run(mode="sideways", dangerously_override_rollout=True)
+    assert store.list_runs(RunFilter()) == []
+
+
+def test_a_forced_mode_skips_the_split_and_is_recorded_audited_and_fails_readiness(
+    gov, store, clock
+) -> None:
     change_stage(store, "test-agent", RolloutAction.ADVANCE, actor="a", reason="go", clock=clock)
     outside = next(f"k-{i}" for i in range(100) if not in_slice("test-agent", f"k-{i}", 0.25))
     assert gov.run(routing_key=outside).mode is RunMode.FALLBACK
-    with gov.run(routing_key=outside, mode="live") as run:
+    assert readiness(store, gov.spec, clock).item("no_rollout_overrides").status.value == "pass"
+    with gov.run(routing_key=outside, mode="live", dangerously_override_rollout=True) as run:
         run.call("route_ticket", ticket_id="t-1", queue="q")
         run.resolve()
     assert run.status is RunStatus.RESOLVED
+    gov.recorder.flush()
+    stored = store.list_runs(RunFilter(mode_override=True))
+    assert [r.id for r in stored] == [run.id]
+    entry = next(e for e in store.list_audit(agent="test-agent") if e.subject == run.id)
+    assert entry.action == "run.mode_override"
+    assert json.loads(entry.after or "") == {
+        "mode": "live",
+        "spec_hash": gov.spec_hash,
+        "status": "resolved",
+    }
+    item = readiness(store, gov.spec, clock).item("no_rollout_overrides")
+    assert item.status.value == "fail"
+    assert "1 run(s) of this version" in item.detail
+    clock.advance(8 * 86400)  # a week later, with no new override, the item passes again
+    assert readiness(store, gov.spec, clock).item("no_rollout_overrides").status.value == "pass"
 
 
 def test_agents_without_a_plan_run_live_and_have_no_rollout(

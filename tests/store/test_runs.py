@@ -88,6 +88,19 @@ def test_heartbeats_keep_runs_alive_and_stale_runs_are_interrupted(store) -> Non
     assert store.get_run("done").run.heartbeat_at is None  # terminal runs are not touched
 
 
+def test_a_reaped_run_is_sealed_in_the_audit_chain(store) -> None:
+    """Regression (issue Authority): runs ended by ``reap`` were never sealed, so their
+    tool calls could be edited without ``audit verify`` noticing."""
+    store.apply([RunRecorded(run=_run("dead").model_copy(update={"mode_override": True}))])
+    store.mark_interrupted(T0 + timedelta(minutes=5), T0 + timedelta(minutes=11))
+    sealed = [e for e in store.audit_entries(runs=True) if e.subject == "dead"]
+    assert [e.action for e in sealed] == ["run.decisions", "run.mode_override"]
+    assert "interrupted" in (sealed[0].reason or "")
+    assert store.verify_audit().intact
+    store.mark_interrupted(T0 + timedelta(minutes=30), T0 + timedelta(minutes=31))
+    assert len([e for e in store.audit_entries(runs=True) if e.subject == "dead"]) == 2
+
+
 def test_replaying_events_is_idempotent(store) -> None:
     handoff = Handoff(
         id="h1", run_id="r1", agent="a", queue="q", trigger="manual", reason="r", created_at=T0

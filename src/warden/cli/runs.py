@@ -32,11 +32,17 @@ def runs_list(
     agent: Annotated[str | None, typer.Option(help="Only this agent.")] = None,
     status: Annotated[RunStatus | None, typer.Option(help="Only this terminal state.")] = None,
     mode: Annotated[RunMode | None, typer.Option(help="live or shadow.")] = None,
+    overridden: Annotated[
+        bool,
+        typer.Option(
+            "--overridden", help="Only runs whose mode was forced past the rollout (mode=)."
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List runs, newest first."""
+    """List runs, newest first (a mode forced past the rollout shows as ``live!``)."""
     from pydantic import TypeAdapter
     from rich.markup import escape
     from rich.table import Table
@@ -44,7 +50,15 @@ def runs_list(
     from warden.core.runs import RunFilter, RunRecord
 
     with open_cli_store(database_url) as store:
-        rows = store.list_runs(RunFilter(agent=agent, status=status, mode=mode, limit=limit))
+        rows = store.list_runs(
+            RunFilter(
+                agent=agent,
+                status=status,
+                mode=mode,
+                mode_override=True if overridden else None,
+                limit=limit,
+            )
+        )
     if as_json:
         print_json(TypeAdapter(list[RunRecord]).dump_python(rows, mode="json"))
         return
@@ -58,7 +72,7 @@ def runs_list(
         table.add_row(
             r.id,
             r.agent,
-            r.mode.value,
+            r.mode.value + ("!" if r.mode_override else ""),
             f"[{colour}]{r.status.value}[/]",
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
             str(r.steps),

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warden.core.clock import Clock
 from warden.core.gates import GateResult, canary_gate, shadow_gate
 from warden.core.ports import Store
-from warden.core.readiness import ReadinessFacts, ReadinessReport, review
+from warden.core.readiness import OVERRIDE_LOOKBACK, ReadinessFacts, ReadinessReport, review
 from warden.core.rollout import RolloutState, Stage
-from warden.core.runs import RunMode
+from warden.core.runs import RunFilter, RunMode
 from warden.core.slo import evaluate_slo
 from warden.core.spec import AgentSpec
 from warden.errors import GateNotPassed, NotFoundError
@@ -41,25 +41,34 @@ def spec_of(store: Store, agent: str, spec_hash: str) -> AgentSpec:
     return AgentSpec.model_validate(version.spec)
 
 
-def readiness_facts(store: Store, spec: AgentSpec, root: Path | None = None) -> ReadinessFacts:
+def readiness_facts(
+    store: Store, spec: AgentSpec, root: Path | None = None, *, now: datetime | None = None
+) -> ReadinessFacts:
     """What the store (and the working directory, for a runbook path) knows.
 
     Args:
         store: The store.
         spec: The agent spec.
         root: Directory a relative runbook path is resolved against (default: cwd).
+        now: The review's time (default: the wall clock), for recent rollout overrides.
     """
     runbook = spec.metadata.runbook
     found = True if _URL.match(runbook) else ((root or Path.cwd()) / runbook).exists()
     delivered = [p.at for p in store.list_pages(spec.name) if p.test and p.delivered]
     drills = [d.ended_at for d in store.list_drills(spec.name) if d.passed]
-    result = store.latest_eval_result(spec.name, spec.content_hash())
+    spec_hash = spec.content_hash()
+    result = store.latest_eval_result(spec.name, spec_hash)
+    since = (now or datetime.now(UTC)) - OVERRIDE_LOOKBACK
+    forced = store.list_runs(
+        RunFilter(agent=spec.name, spec_hash=spec_hash, mode_override=True, since=since, limit=1000)
+    )
     return ReadinessFacts(
         runbook_found=found,
         test_page_delivered_at=max(delivered) if delivered else None,
         last_drill_at=max(drills) if drills else None,
         eval_cases=result.cases if result is not None else None,
         eval_passed=result.passed if result is not None else None,
+        rollout_overrides=len(forced),
     )
 
 
@@ -67,7 +76,8 @@ def readiness(
     store: Store, spec: AgentSpec, clock: Clock, *, facts: ReadinessFacts | None = None
 ) -> ReadinessReport:
     """The readiness review of ``spec`` now (``facts`` gathered from the store if omitted)."""
-    return review(spec, facts if facts is not None else readiness_facts(store, spec), clock.now())
+    now = clock.now()
+    return review(spec, facts if facts is not None else readiness_facts(store, spec, now=now), now)
 
 
 def _days(since: datetime, now: datetime) -> float:

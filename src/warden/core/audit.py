@@ -51,6 +51,7 @@ from warden.errors import ConfigError
 
 __all__ = [
     "GENESIS_HASH",
+    "MODE_OVERRIDE",
     "RUN_DECISIONS",
     "AuditAnchor",
     "AuditDraft",
@@ -73,6 +74,8 @@ GENESIS_HASH = "0" * 64
 
 RUN_DECISIONS = "run.decisions"
 """The action of the entry that seals a finished run's tool calls and their decisions."""
+MODE_OVERRIDE = "run.mode_override"
+"""The action of the entry that records a run whose mode bypassed the rollout."""
 
 _KEY_ID = b"warden.audit.key-id"
 _ENTRY = b"warden.audit.entry\x00"
@@ -527,6 +530,31 @@ def run_decisions_draft(
         else "tool calls recorded after the run ended",
         before=_decisions_doc(status, previous) if previous is not None else None,
         after=_decisions_doc(status, lines),
+    )
+
+
+def mode_override_draft(
+    *, run_id: str, agent: str, mode: str, spec_hash: str, status: str, at: datetime
+) -> AuditDraft:
+    """The entry that records a finished run forced to ``mode`` past the rollout
+    (``Governor.run(mode=..., dangerously_override_rollout=True)``; ``MODE_OVERRIDE``).
+
+    Args:
+        run_id: The run (the entry's ``subject``).
+        agent: Its agent.
+        mode: The mode it was forced to (``live`` or ``shadow``).
+        spec_hash: The spec version it ran under.
+        status: Its terminal status.
+        at: When it ended.
+    """
+    return AuditDraft(
+        at=at,
+        actor=f"agent:{agent}",
+        action=MODE_OVERRIDE,
+        agent=agent,
+        subject=run_id,
+        reason=f"run forced to {mode} past the rollout (dangerously_override_rollout)",
+        after={"mode": mode, "spec_hash": spec_hash, "status": status},
     )
 
 

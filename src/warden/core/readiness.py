@@ -19,6 +19,7 @@ from warden.core.spec import Access, AgentSpec
 __all__ = [
     "DRILL_MAX_AGE",
     "EVAL_MIN_CASES",
+    "OVERRIDE_LOOKBACK",
     "SCOPE_MAX_WORDS",
     "CheckStatus",
     "ReadinessFacts",
@@ -33,6 +34,8 @@ DRILL_MAX_AGE = timedelta(days=30)
 """A kill-switch drill older than this does not count."""
 EVAL_MIN_CASES = 50
 """Smallest eval set that counts."""
+OVERRIDE_LOOKBACK = timedelta(days=7)
+"""A run of the version forced past its rollout this recently fails the review."""
 
 
 class CheckStatus(StrEnum):
@@ -59,6 +62,9 @@ class ReadinessFacts(_Model):
     """Cases in the agent's eval set (from the evals issue)."""
     eval_passed: bool | None = None
     """Whether the eval set's latest result passed."""
+    rollout_overrides: int = 0
+    """Runs of this version forced past the rollout (``dangerously_override_rollout``)
+    within ``OVERRIDE_LOOKBACK``."""
 
 
 class ReadinessItem(_Model):
@@ -89,6 +95,17 @@ class ReadinessReport(_Model):
     def failing(self) -> list[ReadinessItem]:
         """The items that fail."""
         return [i for i in self.items if i.status is CheckStatus.FAIL]
+
+    def item(self, name: str) -> ReadinessItem:
+        """The item called ``name``.
+
+        Raises:
+            KeyError: No item has that name.
+        """
+        for i in self.items:
+            if i.name == name:
+                return i
+        raise KeyError(name)
 
 
 def _item(name: str, ok: bool, detail: str, fix: str) -> ReadinessItem:
@@ -202,6 +219,19 @@ def review(spec: AgentSpec, facts: ReadinessFacts, now: datetime) -> ReadinessRe
             + ("passed" if facts.eval_passed else "failed or missing"),
             f"build an eval set of at least {EVAL_MIN_CASES} cases and get a passing result "
             "(warden eval, from the evals issue)",
+        )
+    )
+    forced = facts.rollout_overrides
+    items.append(
+        _item(
+            "no_rollout_overrides",
+            forced == 0,
+            "no run forced past the rollout"
+            if forced == 0
+            else f"{forced} run(s) of this version in the last {OVERRIDE_LOOKBACK.days} days "
+            "were forced past the rollout (mode= with dangerously_override_rollout)",
+            "remove mode=/dangerously_override_rollout from the agent's code: the rollout, "
+            "not the agent, decides how its runs go (warden runs list --overridden)",
         )
     )
     return ReadinessReport(agent=spec.name, spec_version=m.version, at=now, items=items)

@@ -167,6 +167,9 @@ class RunRecord(_Record):
     """Seconds from start to terminal state."""
     host: str = ""
     pid: int = 0
+    mode_override: bool = False
+    """The mode was forced past the rollout (``dangerously_override_rollout``): audited,
+    and the readiness review fails while such runs are recent."""
 
 
 class Handoff(_Record):
@@ -271,6 +274,10 @@ class RunFilter(_Record):
     """Started before."""
     denied_only: bool = False
     """Only runs with at least one denied tool call."""
+    spec_hash: str | None = None
+    """Only runs governed by this spec version."""
+    mode_override: bool | None = None
+    """Only runs whose mode was (True) or was not (False) forced past the rollout."""
     after: tuple[datetime, str] | None = None
     """Keyset cursor: runs after this ``(started_at, id)`` in list order (newest first)."""
     limit: int = Field(default=50, ge=1, le=10_000)

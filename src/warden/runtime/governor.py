@@ -24,7 +24,7 @@ from warden.core.clock import Clock, SystemClock
 from warden.core.ports import RuntimeStore
 from warden.core.runs import ModelCallRecord, RunMode, SpecVersion
 from warden.core.spec import AgentSpec
-from warden.errors import StoreUnavailable
+from warden.errors import ConfigError, StoreUnavailable
 from warden.runtime.chain import (
     ApprovalWait,
     BudgetGate,
@@ -187,6 +187,7 @@ class Governor:
         routing_key: str | None = None,
         mode: RunMode | str | None = None,
         run_id: str | None = None,
+        dangerously_override_rollout: bool = False,
     ) -> Run:
         """A new run; use it as ``with wd.run(input=...) as run:``.
 
@@ -200,20 +201,46 @@ class Governor:
         Args:
             input: The task (any JSON-able value): trusted content for the provenance rule.
             routing_key: Stable key of the customer/ticket: the canary split is sticky by it.
-            mode: Force ``live`` or ``shadow`` (tests, tooling), bypassing the traffic split
-                (never the kill switch); default: from the rollout.
+            mode: Force ``live`` or ``shadow`` past the rollout (tests, tooling; never past
+                the kill switch); needs ``dangerously_override_rollout``. Default: from the
+                rollout.
             run_id: Explicit id (default: generated).
+            dangerously_override_rollout: Must be True for ``mode``: a forced ``live`` run
+                executes writes while the rollout is in shadow. Such a run is recorded
+                (``RunRecord.mode_override``), audited when it ends (``run.mode_override``)
+                and fails the readiness review of its version while recent.
+
+        Raises:
+            ConfigError: ``mode`` without ``dangerously_override_rollout=True``, or an
+                unknown mode.
         """
         rid = run_id or f"run_{uuid.uuid4().hex[:24]}"
         route = None
         if mode is not None:
-            chosen = RunMode(mode)
+            if not dangerously_override_rollout:
+                raise ConfigError(
+                    f"run(mode={str(mode)!r}) bypasses the rollout; pass "
+                    "dangerously_override_rollout=True if that is what you mean (the run is "
+                    "audited and the readiness review fails while such runs are recent)"
+                )
+            try:
+                chosen = RunMode(mode)
+            except ValueError:
+                raise ConfigError(f"unknown run mode {mode!r}: live or shadow") from None
         elif self.spec.spec.rollout is None and self.router.why_not() is None:
             chosen = RunMode.LIVE
         else:
             route = self.router.route(routing_key, rid)
             chosen = route.mode
-        return Run(self, input=input, routing_key=routing_key, mode=chosen, run_id=rid, route=route)
+        return Run(
+            self,
+            input=input,
+            routing_key=routing_key,
+            mode=chosen,
+            run_id=rid,
+            route=route,
+            mode_override=mode is not None,
+        )
 
     def register(self, run: Run) -> None:
         """Track ``run`` as active (heartbeats)."""

@@ -120,6 +120,7 @@ class Run:
         id: Run id (``run_`` + 24 hex chars unless given).
         spec: The agent spec in force.
         mode: ``live`` or ``shadow``.
+        mode_override: The mode was forced past the rollout (``dangerously_override_rollout``).
         status: ``running`` until the run ends, then its terminal state.
         output: What ``resolve`` recorded.
         reason: Why it ended as it did, in plain words.
@@ -137,8 +138,10 @@ class Run:
         mode: RunMode = RunMode.LIVE,
         run_id: str | None = None,
         route: Route | None = None,
+        mode_override: bool = False,
     ) -> None:
         self.governor = governor
+        self.mode_override = mode_override
         self.spec: AgentSpec = governor.spec
         self.id = run_id or f"run_{uuid.uuid4().hex[:24]}"
         self.input = input
@@ -612,6 +615,7 @@ class Run:
             spec_hash=self.governor.spec_hash,
             spec_version=self.spec.metadata.version,
             mode=self.mode,
+            mode_override=self.mode_override,
             status=self.status,
             routing_key=self.routing_key,
             input=self.input,

@@ -39,6 +39,7 @@ from warden.core.audit import (
     ChainCheck,
     DecisionLine,
     head_mac,
+    mode_override_draft,
     run_decisions_draft,
     run_decisions_problem,
     verify_chain,
@@ -255,7 +256,8 @@ class RunSeal:
     runs whose tool calls the part adds to or changes (a span exported late), and when
     there are any it opens an ``AuditWriter`` (on PostgreSQL that locks the audit head
     first, the lock order of every audited transaction). ``finish`` runs after the rows
-    are written and appends one ``run.decisions`` entry per run finishing now, and one
+    are written and appends one ``run.decisions`` entry per run finishing now (and a
+    ``run.mode_override`` entry for one whose mode was forced past the rollout), and one
     per finished run whose tool calls really changed. A replayed batch finishes nothing
     and changes nothing: it appends nothing.
     """
@@ -325,6 +327,18 @@ class RunSeal:
                 at=row["ended_at"] or now,
             )
             for row in self.finishing
+        ]
+        drafts += [
+            mode_override_draft(
+                run_id=row["id"],
+                agent=row["agent"],
+                mode=row["mode"],
+                spec_hash=row["spec_hash"],
+                status=row["status"],
+                at=row["ended_at"] or now,
+            )
+            for row in self.finishing
+            if row.get("mode_override")
         ]
         for run_id, (agent, status) in self.reopened.items():
             before = sorted(self.previous.get(run_id, []))

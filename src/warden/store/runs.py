@@ -175,6 +175,10 @@ class RunsSql(SqlBase):
             q = q.where(t.runs.c.status == where.status.value)
         if where.mode is not None:
             q = q.where(t.runs.c.mode == where.mode.value)
+        if where.spec_hash is not None:
+            q = q.where(t.runs.c.spec_hash == where.spec_hash)
+        if where.mode_override is not None:
+            q = q.where(t.runs.c.mode_override.is_(where.mode_override))
         if where.since is not None:
             q = q.where(t.runs.c.started_at >= where.since)
         if where.until is not None:
@@ -230,13 +234,24 @@ class RunsSql(SqlBase):
         return int(count), float(cost)
 
     def mark_interrupted(self, stale_before: datetime, at: datetime) -> list[str]:
-        """End as ``interrupted`` each running run whose heartbeat is older than ``stale_before``."""
+        """End as ``interrupted`` each running run whose heartbeat is older than
+        ``stale_before``, cancel its pending approvals, and seal it in the audit chain."""
         stale = sa.and_(
             t.runs.c.status == RunStatus.RUNNING.value,
             sa.func.coalesce(t.runs.c.heartbeat_at, t.runs.c.started_at) < stale_before,
         )
-        with self._tx() as conn:
-            ids = list(conn.execute(sa.select(t.runs.c.id).where(stale)).scalars())
+        r = t.runs.c
+        with self._locked_tx() as conn:
+            found = conn.execute(
+                sa.select(r.id, r.agent, r.mode, r.spec_hash, r.mode_override).where(stale)
+            ).mappings()
+            ending: list[dict[str, Any]] = [
+                dict(row) | {"status": RunStatus.INTERRUPTED.value, "ended_at": at} for row in found
+            ]
+            ids: list[str] = [row["id"] for row in ending]
+            # Sealed like any run that ends: its decisions (and a forced mode) enter the
+            # audit chain in this transaction.
+            seal = RunSeal.begin(conn, self.dialect, ending, ()) if ending else None
             if ids:
                 conn.execute(
                     sa.update(t.runs)
@@ -262,6 +277,8 @@ class RunsSql(SqlBase):
                         decision_reason="run interrupted",
                     )
                 )
+            if seal is not None:
+                seal.finish()
         return ids
 
     # -- agents ---------------------------------------------------------------------------

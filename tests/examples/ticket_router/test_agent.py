@@ -91,7 +91,9 @@ def test_real_refund_tickets_never_refund(
     refunds = [t for t in banking77.test if t.label in REFUND_INTENTS][:40]
     runs = []
     for ticket in refunds:
-        with gov.run(input={"ticket_id": ticket.id}, mode="live") as run:
+        with gov.run(
+            input={"ticket_id": ticket.id}, mode="live", dangerously_override_rollout=True
+        ) as run:
             for tool, arguments in attempted_actions(ticket, ticket.label or ""):
                 if tool == "issue_refund":
                     with pytest.raises(PolicyDenied):
