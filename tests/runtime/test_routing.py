@@ -11,8 +11,8 @@ import pytest
 from warden import KillSwitchEngaged, Proposal, RunMode, RunStatus
 from warden.control.gates import readiness
 from warden.control.rollout import change_stage
-from warden.core.runs import RunFilter
 from warden.core.rollout import RolloutAction, Stage
+from warden.core.runs import RunFilter
 from warden.core.traffic import in_slice
 from warden.errors import ConfigError, RunRerouted
 from warden.testing import SwitchableStore
