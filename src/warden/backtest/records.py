@@ -25,6 +25,9 @@ class RecordedCall(BaseModel):
     """Recorded in shadow mode: let through by the policy but not executed."""
     result: Any = None
     """What the tool returned (text or data), when it ran."""
+    error: str | None = None
+    """What the tool raised, when it ran and failed: never trusted content, and untrusted
+    content when the tool is ``untrusted_output`` (``PolicySession.failed``)."""
     recorded_decision: Decision | None = None
     """The decision recorded live, when the source is Warden's own store."""
 

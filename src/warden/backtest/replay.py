@@ -88,7 +88,9 @@ def replay(spec: AgentSpec, run: RecordedRun) -> ReplayedRun:
         out.calls.append(ReplayedCall(recorded, decision, elapsed))
         if recorded.executed or recorded.proposed:
             session.let_through(call)
-        if recorded.executed:
+        if recorded.executed and recorded.error is not None:
+            session.failed(recorded.tool, recorded.error)
+        elif recorded.executed:
             session.observed(recorded.tool, recorded.result)
     return out
 

@@ -94,6 +94,14 @@ class RuntimeStore(Protocol):
         ``stale_before``; return their ids."""
         ...
 
+    def untrusted_reads(
+        self, agent: str, routing_key: str, tools: Sequence[str], since: datetime
+    ) -> list[tuple[str, str]]:
+        """``(run id, tool)`` of the calls of ``tools`` that ran (succeeded or failed) in
+        runs of ``agent`` with ``routing_key`` started since ``since``; newest first, at
+        most 10. The taint a new run of the same key starts with."""
+        ...
+
     def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
         """Store a new pending approval request (synchronous write)."""
         ...

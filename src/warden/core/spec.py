@@ -314,6 +314,9 @@ class PolicySettings(_Strict):
     """Per-rule mode overrides, e.g. ``{provenance: advisory}``."""
     untrusted_egress: FlowAction = FlowAction.REQUIRE_APPROVAL
     """After a result from an ``untrusted_output`` tool, what an ``egress`` call gets."""
+    untrusted_carry_hours: Annotated[_Number, Field(ge=0, le=24 * 365)] = 24.0
+    """A run starts having read untrusted content when an earlier run with the same
+    routing key read it within this many hours (``untrusted_egress`` applies); 0: off."""
     provenance: FlowAction = FlowAction.REQUIRE_APPROVAL
     """What a call gets when a ``provenance`` argument is not found in trusted content."""
     max_write_calls_per_run: Annotated[_Count, Field(ge=0)] | None = None

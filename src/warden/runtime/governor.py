@@ -46,6 +46,7 @@ from warden.runtime.ratelimit import RateWindow
 from warden.runtime.recorder import Recorder
 from warden.runtime.routing import Router, version_standing
 from warden.runtime.run import Run
+from warden.runtime.taint import CarriedTaint
 from warden.runtime.tools import ToolRegistry
 
 __all__ = ["Governor"]
@@ -101,6 +102,7 @@ class Governor:
         self.recorder = Recorder(store, Path(spool_dir), flush_interval_s=flush_interval_s)
         self.kill_switch = KillSwitch(store, spec.name, self.clock, ttl_s=kill_switch_ttl_s)
         self.kill_switch.listen()
+        self.taint = CarriedTaint(spec, store, self.clock)
         self.router = Router(
             store,
             spec,
@@ -275,7 +277,9 @@ class Governor:
             _safely(hook.on_run_start, run)
 
     def notify_end(self, run: Run) -> None:
-        """Tell hooks a run ended."""
+        """Tell hooks a run ended (and remember the untrusted content it read)."""
+        read = [s for s in run.state.untrusted_sources if s not in run.carried_taint]
+        self.taint.remember(run.routing_key, run.id, read)
         for hook in self.hooks:
             _safely(hook.on_run_end, run)
 

@@ -63,6 +63,7 @@ from warden.runtime.chain.interceptor import CallContext, Proceed
 from warden.runtime.handoff import build_handoff
 from warden.runtime.killswitch import KillSwitch
 from warden.runtime.recorder import Recorder
+from warden.runtime.taint import CarriedTaint
 from warden.runtime.tools import ToolRegistry
 
 __all__ = ["Run", "RunHost"]
@@ -84,6 +85,7 @@ class RunHost(Protocol):
     clock: Clock
     recorder: Recorder
     kill_switch: KillSwitch
+    taint: CarriedTaint
     tools: ToolRegistry
     chain: Proceed
     raise_run_errors: bool
@@ -160,6 +162,7 @@ class Run:
         self.state: RunState = self.policy.state
         self.kill_switch: KillSwitch = governor.kill_switch
         self.applied_writes: dict[str, IdempotencyRecord] = {}
+        self.carried_taint: list[str] = []
         self.trail: list[str] = []
         self.waiting_s = 0.0
         """Seconds spent waiting for approvals (not charged to ``max_wall_clock_s``)."""
@@ -205,6 +208,9 @@ class Run:
             if self.mode is RunMode.FALLBACK:
                 self._reroute()
             self.kill_switch.check()
+            self.carried_taint = gov.taint.sources(self.routing_key)
+            for source in self.carried_taint:  # earlier runs of this key read untrusted text
+                self.state.note_untrusted(source)
             per_day = self.spec.spec.budgets.per_day
             if per_day.max_runs is not None or per_day.max_cost_usd is not None:
                 runs_today, self._cost_today_usd = gov.usage_today()

@@ -164,6 +164,15 @@ class RemoteStore:
         result: tuple[int, float] = self._call("daily_usage", agent=agent, since=since)
         return result
 
+    def untrusted_reads(
+        self, agent: str, routing_key: str, tools: Sequence[str], since: datetime
+    ) -> list[tuple[str, str]]:
+        """``(run id, tool)`` of recent untrusted reads by runs of ``routing_key``."""
+        result: list[tuple[str, str]] = self._call(
+            "untrusted_reads", agent=agent, routing_key=routing_key, tools=list(tools), since=since
+        )
+        return result
+
     def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
         """Store a new pending approval request."""
         result: ApprovalRequest = self._call("create_approval", request=request)

@@ -233,6 +233,31 @@ class RunsSql(SqlBase):
             count, cost = conn.execute(q).one()
         return int(count), float(cost)
 
+    def untrusted_reads(
+        self, agent: str, routing_key: str, tools: Sequence[str], since: datetime
+    ) -> list[tuple[str, str]]:
+        """``(run id, tool)`` of the calls of ``tools`` that ran (succeeded or failed) in
+        runs of ``agent`` with ``routing_key`` started since ``since``; newest first, at
+        most 10 (on the ``(agent, routing_key)`` index)."""
+        if not tools:
+            return []
+        r, tc = t.runs.c, t.tool_calls.c
+        q = (
+            sa.select(r.id, tc.tool)
+            .select_from(t.runs.join(t.tool_calls, tc.run_id == r.id))
+            .where(
+                r.agent == agent,
+                r.routing_key == routing_key,
+                r.started_at >= since,
+                tc.tool.in_(list(tools)),
+                tc.status.in_([ToolCallStatus.SUCCEEDED.value, ToolCallStatus.FAILED.value]),
+            )
+            .order_by(r.started_at.desc(), tc.seq.desc())
+            .limit(10)
+        )
+        with self._tx() as conn:
+            return [(str(a), str(b)) for a, b in conn.execute(q)]
+
     def mark_interrupted(self, stale_before: datetime, at: datetime) -> list[str]:
         """End as ``interrupted`` each running run whose heartbeat is older than
         ``stale_before``, cancel its pending approvals, and seal it in the audit chain."""

@@ -348,8 +348,11 @@ def _map_trace(
                 session.let_through(call)
             errored = span.status.code == Status.STATUS_CODE_ERROR
             output = _json(attrs.get("gen_ai.tool.call.result"))
-            if session is not None and not errored:
-                session.observed(tool, output)
+            if session is not None:
+                if errored:  # an untrusted tool's error text taints, as live (PolicySession)
+                    session.failed(tool, _text(span.status.message))
+                else:
+                    session.observed(tool, output)
             tool_calls += 1
             events.append(
                 ToolCallRecorded(

@@ -135,6 +135,12 @@ class SwitchableStore:
         """See ``RuntimeStore.mark_interrupted``."""
         return self._up().mark_interrupted(stale_before, at)
 
+    def untrusted_reads(
+        self, agent: str, routing_key: str, tools: Sequence[str], since: datetime
+    ) -> list[tuple[str, str]]:
+        """See ``RuntimeStore.untrusted_reads``."""
+        return self._up().untrusted_reads(agent, routing_key, tools, since)
+
     def create_approval(self, request: ApprovalRequest) -> ApprovalRequest:
         """See ``RuntimeStore.create_approval``."""
         return self._up().create_approval(request)

@@ -46,9 +46,9 @@ def test_agentdojo_run_with_string_and_block_content() -> None:
     assert run.labels.injection_task == "injection_task_2"
     assert "What is my balance?" in run.input
     assert "You are a bank assistant." in run.input
-    assert [(c.tool, c.result) for c in run.calls] == [
-        ("get_balance", "1810.0"),
-        ("read_file", "error: FileNotFound"),
+    assert [(c.tool, c.result, c.error) for c in run.calls] == [
+        ("get_balance", "1810.0", None),
+        ("read_file", None, "FileNotFound"),  # an error, never a result
     ]
     with pytest.raises(ConfigError):
         parse_agentdojo_run({"suite_name": "x"})

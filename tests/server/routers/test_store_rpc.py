@@ -102,3 +102,15 @@ def test_an_agent_enrolls_its_own_version_only(api, store) -> None:
     )
     assert refused.status_code == 403
     assert store.get_rollout("other-agent") is None
+
+
+def test_an_agent_reads_the_taint_of_its_own_routing_keys_only(api) -> None:
+    args = {"routing_key": "t-1", "tools": ["fetch_page"], "since": "2026-01-01T00:00:00Z"}
+    mine = api.post(
+        "/api/rpc/untrusted_reads", "agent", json={"args": {"agent": "test-agent", **args}}
+    )
+    assert mine.status_code == 200 and mine.json()["result"] == []
+    other = api.post(
+        "/api/rpc/untrusted_reads", "agent", json={"args": {"agent": "other-agent", **args}}
+    )
+    assert other.status_code == 403

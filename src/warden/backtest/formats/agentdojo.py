@@ -63,7 +63,8 @@ def parse_agentdojo_run(data: dict[str, Any], *, run_id: str = "") -> RecordedRu
                 RecordedCall(
                     tool=str(tool_call.get("function", "")),
                     arguments=cast(dict[str, Any], tool_call.get("args") or {}),
-                    result=f"error: {error}" if error else _text(msg.get("content")),
+                    result=None if error else _text(msg.get("content")),
+                    error=str(error) if error else None,
                 )
             )
     injection = data.get("injection_task_id")

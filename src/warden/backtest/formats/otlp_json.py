@@ -59,6 +59,14 @@ def _user_text(messages: Any) -> list[str]:
     return out
 
 
+def _span_error(span: dict[str, Any]) -> str | None:
+    """The span's error message when its status is ERROR (code 2), else None."""
+    status = cast(dict[str, Any], span.get("status") or {})
+    if status.get("code") not in (2, "STATUS_CODE_ERROR"):
+        return None
+    return str(status.get("message") or "error")
+
+
 def runs_from_request(request: dict[str, Any]) -> list[RecordedRun]:
     """The runs (one per trace) in one OTLP/JSON ``ExportTraceServiceRequest``."""
     spans: defaultdict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
@@ -72,7 +80,7 @@ def runs_from_request(request: dict[str, Any]) -> list[RecordedRun]:
         trusted: list[str] = []
         agent = ""
         calls: list[RecordedCall] = []
-        for _span, attrs in items:
+        for span, attrs in items:
             agent = agent or str(attrs.get("gen_ai.agent.name", ""))
             if not trusted:
                 if "gen_ai.system_instructions" in attrs:
@@ -87,6 +95,7 @@ def runs_from_request(request: dict[str, Any]) -> list[RecordedRun]:
                         if isinstance(args, dict)
                         else {"value": args},
                         result=_json_or_text(attrs.get("gen_ai.tool.call.result")),
+                        error=_span_error(span),
                     )
                 )
         runs.append(

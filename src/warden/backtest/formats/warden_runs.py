@@ -28,7 +28,8 @@ def from_detail(detail: RunDetail) -> RecordedRun:
             arguments=c.arguments,
             executed=c.status in _EXECUTED,
             proposed=c.status is ToolCallStatus.PROPOSED,
-            result=c.result if c.status is not ToolCallStatus.FAILED else f"error: {c.error}",
+            result=c.result if c.status is not ToolCallStatus.FAILED else None,
+            error=(c.error or "failed") if c.status is ToolCallStatus.FAILED else None,
             recorded_decision=c.decision,
         )
         for c in detail.tool_calls

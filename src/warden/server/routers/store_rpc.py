@@ -80,6 +80,7 @@ CHECKS: dict[str, Check] = {
     "current_spec_change": _arg("agent"),
     "find_spec_changes": _none,
     "daily_usage": _arg("agent"),
+    "untrusted_reads": _arg("agent"),
     "create_approval": _approval_request,
     "get_approval": _owner_of_approval,
     "decide_approval": _close_only,
