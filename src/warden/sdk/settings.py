@@ -3,8 +3,8 @@
 - ``WARDEN_DATABASE_URL``: SQLAlchemy URL of the store (default ``sqlite:///.warden/warden.db``).
 - ``WARDEN_HOME``: directory for the default SQLite file, the spool and the default audit
   key file (default ``.warden``).
-- ``WARDEN_ACTOR``: who is acting, for records of kill switch and approval decisions
-  (default: the OS user name).
+- ``WARDEN_ACTOR``: how an act is labelled in records (default: the OS user name). It is
+  only a label: two-person rules compare principals (the CLI's OS user, a token's name).
 - ``WARDEN_AUDIT_KEY``: the audit key itself (at least 32 characters), which MACs every
   audit entry (``warden.core.audit.AuditKey``). It wins over any key file.
 - ``WARDEN_AUDIT_KEY_FILE``: a file holding the audit key; it must exist.
