@@ -21,3 +21,13 @@ def test_actions_headings_and_values_in_words() -> None:
     assert wording.heading("slo:latency_p95") == "Objective met: latency p95"
     assert wording.heading("days_in_shadow") == "Days in shadow"
     assert wording.describe_value({"a": [1, True], "b": None}) == "a: 1, yes, b: —"
+
+
+def test_every_readiness_item_has_a_heading(spec_factory) -> None:
+    from datetime import UTC, datetime
+
+    from warden.core.readiness import ReadinessFacts, review
+    from warden.server.pages.wording import READINESS
+
+    items = review(spec_factory({}), ReadinessFacts(), datetime.now(UTC)).items
+    assert {i.name for i in items} == set(READINESS)

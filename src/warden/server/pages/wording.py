@@ -293,6 +293,7 @@ READINESS: dict[str, str] = {
     "oncall": "On-call pages arrive",
     "kill_switch_drill": "The kill switch was drilled recently",
     "eval_set": "The eval set passes",
+    "no_rollout_overrides": "No run skipped the rollout",
 }
 """Readiness checklist items as headings."""
 
