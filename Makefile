@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: install demo lint typecheck layers test test-sqlite test-postgres test-wheel bench bench-startup clean
 
@@ -16,6 +15,10 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -e ./examples
 	@# the dashboard's browser tests drive Debian's chromium (Playwright's own download does not work here)
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@# the PostgreSQL half of the suite starts a throwaway cluster with the server's initdb and
+	@# pg_ctl; Debian puts them in /usr/lib/postgresql/<version>/bin, off PATH (tests/_pgcluster.py)
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || (apt-get update && apt-get install -y postgresql)
 
 # The ticket router on real BANKING77 traffic (../shared/data/banking77), about 40 s.
 demo: install
@@ -32,13 +35,13 @@ layers: install
 	$(BIN)/lint-imports
 
 test-sqlite: install
-	$(BIN)/python -m pytest -q
+	WARDEN_TEST_POSTGRES= WARDEN_TEST_DATABASE_URL= $(BIN)/python -m pytest -q -n 2
 
+# On a throwaway PostgreSQL cluster the suite starts and removes itself, one database per
+# xdist worker (tests/conftest.py); `WARDEN_TEST_DATABASE_URL=postgresql+psycopg://... make
+# test-postgres` runs it on that server instead (each worker creates and drops its own database).
 test-postgres: install
-	@$(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test').close()" \
-	  || { echo "PostgreSQL is not reachable on 127.0.0.1:5432; start it with:"; \
-	       echo "  pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
-	WARDEN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+	WARDEN_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -n 2
 
 # The wheel alone: built, installed without extras into a fresh venv, used outside the
 # checkout (tests/test_wheel.py; pip fetches the dependencies; about a minute).

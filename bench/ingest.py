@@ -26,12 +26,15 @@ N client threads, each with its own connection.
 Usage::
 
     python bench/ingest.py                       # temporary SQLite file
-    python bench/ingest.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/ingest.py --postgres-server postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python bench/ingest.py --concurrency 4 --json
     python bench/ingest.py --profile             # cProfile of the server, top functions
 
-The database is migrated automatically; the benchmark adds rows (agents ``bench-ingest``
-and ``bench-otlp``, ids unique per invocation) and deletes nothing.
+``--postgres-server`` runs in a database of the benchmark's own, ``warden_bench_<pid>``,
+created on that server and dropped at the end (``bench/_database.py``). The database is
+migrated automatically; the benchmark adds rows (agents ``bench-ingest`` and
+``bench-otlp``, ids unique per invocation) and deletes nothing (a ``--database-url``
+database keeps them).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import _database  # bench/ is on sys.path when a script runs
 import httpx
 import sqlalchemy as sa
 from _machine import machine  # bench/ is on sys.path when a script runs
@@ -786,6 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="SQLAlchemy URL of the store (default: a temporary SQLite file, deleted afterwards)",
     )
+    _database.add_argument(parser)
     parser.add_argument("--runs", type=int, default=2_000, help="runs per events measurement")
     parser.add_argument(
         "--batch-runs",
@@ -817,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-out", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--port-file", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    _database.check(parser, args)
     if args.serve:
         serve(args.database_url, args.port_file, args.profile_out, args.server_gc_freeze)
         return 0
@@ -826,7 +832,8 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="warden-bench-ingest-"))
-    url = args.database_url or f"sqlite:///{tmp / 'warden.db'}"
+    database = contextlib.ExitStack()  # --postgres-server: the database to drop at the end
+    url = database.enter_context(_database.store_url(args, f"sqlite:///{tmp / 'warden.db'}"))
     load_before = [round(x, 2) for x in os.getloadavg()]
     prefix = f"bi{uuid.uuid4().hex[:8]}"
     out: dict[str, Any] = {}
@@ -936,6 +943,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
     finally:
+        database.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
     if args.json:

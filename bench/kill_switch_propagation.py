@@ -32,8 +32,11 @@ Usage::
     python bench/kill_switch_propagation.py                       # temp SQLite file
     python bench/kill_switch_propagation.py --work-ms 0           # tight loop
     python bench/kill_switch_propagation.py --work-ms 0 --bystanders 2
-    python bench/kill_switch_propagation.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/kill_switch_propagation.py --postgres-server postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python bench/kill_switch_propagation.py --flips 20 --workers 4 --json
+
+``--postgres-server`` runs in a database of the benchmark's own, ``warden_bench_<pid>``,
+created on that server and dropped at the end (``bench/_database.py``).
 
 Target (issue 4): p99 of the last worker's refusal < 1 s.
 """
@@ -255,8 +258,11 @@ def run(url: str, workers: int, flips: int, work_s: float, bystanders: int = 0) 
 
 
 def main() -> None:
+    import _database  # bench/ is on sys.path when a script runs
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None, help="Store (default: a temp SQLite file).")
+    _database.add_argument(parser)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--flips", type=int, default=20)
     parser.add_argument(
@@ -270,12 +276,14 @@ def main() -> None:
     )
     parser.add_argument("--json", action="store_true", help="Print one JSON document.")
     args = parser.parse_args()
+    _database.check(parser, args)
     tmp = None
-    url = args.database_url
-    if url is None:
+    default = ""
+    if args.database_url is None and args.postgres_server is None:
         tmp = tempfile.mkdtemp(prefix="warden-bench-")
-        url = f"sqlite:///{Path(tmp) / 'warden.db'}"
-    result = run(url, args.workers, args.flips, args.work_ms / 1000, args.bystanders)
+        default = f"sqlite:///{Path(tmp) / 'warden.db'}"
+    with _database.store_url(args, default) as url:
+        result = run(url, args.workers, args.flips, args.work_ms / 1000, args.bystanders)
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -21,16 +21,19 @@ production; the garbage collector stays on.
 Usage::
 
     python bench/runtime_overhead.py                       # temp SQLite file
-    python bench/runtime_overhead.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/runtime_overhead.py --postgres-server postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python bench/runtime_overhead.py --calls 50000 --runs 5000 --json
 
-The PostgreSQL database is migrated automatically; the benchmark adds rows (runs of the
-agent ``bench-runtime``) and deletes nothing.
+``--postgres-server`` runs in a database of the benchmark's own, ``warden_bench_<pid>``,
+created on that server and dropped at the end (``bench/_database.py``). The database is
+migrated automatically; the benchmark adds rows (runs of the agent ``bench-runtime``) and
+deletes nothing (a ``--database-url`` database keeps them).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -43,6 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _database  # bench/ is on sys.path when a script runs
 import sqlalchemy as sa
 from _machine import machine  # bench/ is on sys.path when a script runs
 from _stats import percentile
@@ -233,14 +237,17 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="SQLAlchemy URL of the store (default: a temporary SQLite file, deleted afterwards)",
     )
+    _database.add_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON document, not text")
     args = parser.parse_args(argv)
+    _database.check(parser, args)
     if args.calls < 10 or args.runs < 10:
         parser.error("--calls and --runs must be at least 10")
 
     logging.basicConfig(level=logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="warden-bench-"))
-    url = args.database_url or f"sqlite:///{tmp / 'warden.db'}"
+    database = contextlib.ExitStack()  # --postgres-server: the database to drop at the end
+    url = database.enter_context(_database.store_url(args, f"sqlite:///{tmp / 'warden.db'}"))
     out: dict[str, Any] = {}
     load_before = [round(x, 2) for x in os.getloadavg()]
     try:
@@ -298,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
     finally:
+        database.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
     if args.json:
