@@ -125,7 +125,7 @@ def worker(
     while not stop.is_set():
         i += 1
         try:
-            with gov.run(input=i, mode="live") as run:
+            with gov.run(input=i, mode="live", dangerously_override_rollout=True) as run:
                 run.call("noop", x=i)
                 run.resolve()
             if killed:
