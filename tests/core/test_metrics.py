@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from warden.core.agreement import AgreementRate
-from warden.core.metrics import RunSample, measure, percentile
+from warden.core.metrics import (
+    LATENCY_BOUNDS_S,
+    RunSample,
+    RunTotals,
+    latency_bin,
+    measure,
+    percentile,
+)
 from warden.core.runs import RunMode, RunStatus
 
 
@@ -37,8 +44,38 @@ RUNS = [
 )
 def test_metrics(metric: str, value: float, samples: int) -> None:
     m = measure(metric, RUNS)
-    assert m.value == pytest.approx(value)
+    # p95 comes from the duration histogram: within one bin (25 %) of the exact value
+    assert m.value == pytest.approx(value, rel=0.25 if metric == "latency_p95_s" else 1e-9)
     assert m.samples == samples
+    assert measure(metric, RunTotals.of(RUNS)) == m  # totals and runs measure the same
+
+
+def test_totals_add_up_like_their_runs() -> None:
+    halves = RunTotals.of(RUNS[:3]) + RunTotals.of(RUNS[3:])
+    assert halves == RunTotals.of(RUNS)
+    assert (halves.finished, halves.killed, halves.fallback, halves.ended) == (4, 1, 1, 6)
+    assert RunTotals.sum([]) == RunTotals()
+
+
+@pytest.mark.parametrize("spread", [0.003, 0.2, 1.0, 7.5, 60.0, 900.0])
+def test_histogram_percentiles_are_within_a_bin_of_the_exact_ones(spread: float) -> None:
+    import random
+
+    rng = random.Random(7)
+    values = [rng.uniform(0.001, spread) for _ in range(2_000)]
+    runs = [sample(i, RunStatus.RESOLVED, latency_s=v) for i, v in enumerate(values)]
+    totals = RunTotals.of(runs)
+    for q in (50, 95, 99):
+        exact = percentile(values, q)
+        estimate = totals.latency_percentile(q)
+        assert estimate is not None
+        assert abs(estimate - exact) <= max(0.25 * exact, 0.01), (q, exact, estimate)
+
+
+def test_durations_past_the_last_bound_read_as_the_last_bound() -> None:
+    totals = RunTotals.of([sample(1, RunStatus.RESOLVED, latency_s=10_000.0)])
+    assert totals.latency_percentile(95) == LATENCY_BOUNDS_S[-1]
+    assert latency_bin(0.0) == 0 and latency_bin(10_000.0) == len(LATENCY_BOUNDS_S)
 
 
 def test_no_samples_means_no_value_not_zero() -> None:

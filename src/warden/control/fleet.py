@@ -108,9 +108,8 @@ def agent_summary(store: Store, agent: str, clock: Clock) -> AgentSummary | None
     state: RolloutState | None = store.get_rollout(agent)
     kill = store.get_kill_switch(agent)
     stage = Stage.PAUSED.value if kill.engaged else (state.stage.value if state else "live")
-    samples = store.run_samples(agent, since=_midnight(now))
+    samples = store.run_totals(agent, since=_midnight(now))
     runs_today, _ = store.daily_usage(agent, _midnight(now))
-    finished = [s for s in samples if s.finished]
     success = measure("success_rate", samples)
     escalation = measure("escalation_rate", samples)
     errors = measure("error_rate", samples)
@@ -130,7 +129,7 @@ def agent_summary(store: Store, agent: str, clock: Clock) -> AgentSummary | None
     else:
         if not review.passed:
             reasons.append(f"readiness: {len(review.failing)} item(s) failing")
-        if len(finished) >= _MIN_RUNS_FOR_RATES:
+        if samples.finished >= _MIN_RUNS_FOR_RATES:
             if errors.value is not None and errors.value >= 0.10:
                 reasons.append(f"error rate {errors.value:.0%} today")
             if escalation.value is not None and escalation.value >= 0.30:
@@ -148,7 +147,7 @@ def agent_summary(store: Store, agent: str, clock: Clock) -> AgentSummary | None
         traffic=_traffic(spec, state),
         kill_switch=kill,
         runs_today=runs_today,
-        finished_today=len(finished),
+        finished_today=samples.finished,
         resolution_rate=success.value,
         escalation_rate=escalation.value,
         error_rate=errors.value,
@@ -173,23 +172,15 @@ def daily_series(store: Store, agent: str, clock: Clock, days: int = 14) -> list
     """The agent's key rates per UTC day for the last ``days`` days, oldest first."""
     today = _midnight(clock.now())
     start = today - timedelta(days=days - 1)
-    samples = store.run_samples(agent, since=start)
-    points: list[DailyPoint] = []
-    for i in range(days):
-        day = start + timedelta(days=i)
-        chunk = [
-            s
-            for s in samples
-            if s.ended_at is not None and day <= s.ended_at < day + timedelta(days=1)
-        ]
-        points.append(
-            DailyPoint(
-                day=day.date().isoformat(),
-                runs=len(chunk),
-                resolution_rate=measure("success_rate", chunk).value,
-                escalation_rate=measure("escalation_rate", chunk).value,
-                error_rate=measure("error_rate", chunk).value,
-                cost_usd=sum(s.cost_usd for s in chunk),
-            )
+    series = store.run_totals_series(agent, since=start, step=timedelta(days=1), count=days)
+    return [
+        DailyPoint(
+            day=(start + timedelta(days=i)).date().isoformat(),
+            runs=chunk.ended,
+            resolution_rate=measure("success_rate", chunk).value,
+            escalation_rate=measure("escalation_rate", chunk).value,
+            error_rate=measure("error_rate", chunk).value,
+            cost_usd=chunk.total_cost_usd,
         )
-    return points
+        for i, chunk in enumerate(series)
+    ]

@@ -115,10 +115,8 @@ def evaluate_gate(
             readiness(store, spec, clock, facts=facts),
             now,
         )
-    samples = store.run_samples(
-        spec.name, since=since, spec_hash=state.spec_hash, mode=RunMode.LIVE
-    )
-    finished = sum(s.finished for s in samples)
+    samples = store.run_totals(spec.name, since=since, spec_hash=state.spec_hash, mode=RunMode.LIVE)
+    finished = samples.finished
     trips = store.list_incidents(spec.name, since=since)
     clean_since = max([since, *(i.opened_at for i in trips)])
     slos = [evaluate_slo(slo, samples, plan.canary.min_runs) for slo in spec.spec.slos]

@@ -25,6 +25,7 @@ from warden.core.clock import Clock
 from warden.core.decisions import RuleMode
 from warden.core.incidents import Incident
 from warden.core.killcriteria import CriterionResult, CriterionStatus, evaluate_criterion
+from warden.core.metrics import RunTotals
 from warden.core.paging import Pager
 from warden.core.ports import Store
 from warden.core.rollout import RolloutAction, Stage
@@ -101,12 +102,12 @@ def check_kill_criteria(
     now = clock.now()
     if not spec.spec.kill_criteria:
         return opened
-    # One read for the widest window; each criterion takes its own window from it.
-    widest = now - timedelta(seconds=max(c.window_s for c in spec.spec.kill_criteria))
-    recent = store.run_samples(spec.name, since=widest, spec_hash=spec_hash)
+    windows: dict[float, RunTotals] = {}  # criteria sharing a window share one read
     for c in spec.spec.kill_criteria:
         since = now - timedelta(seconds=c.window_s)
-        samples = [s for s in recent if s.ended_at is not None and s.ended_at >= since]
+        if c.window_s not in windows:  # from the rollups: cost by buckets, not by runs
+            windows[c.window_s] = store.run_totals(spec.name, since=since, spec_hash=spec_hash)
+        samples = windows[c.window_s]
         agreement = None
         if c.metric == "shadow_agreement":
             rates = store.agreement(spec.name, spec_hash=spec_hash, since=since)

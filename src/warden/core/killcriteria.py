@@ -5,12 +5,13 @@ See ``core.spec.KillCriterion`` for the fields and ``core.metrics`` for each met
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from warden.core.agreement import AgreementRate
-from warden.core.metrics import HIGHER_IS_BETTER, Measurement, RunSample, measure
+from warden.core.metrics import HIGHER_IS_BETTER, Measurement, RunSample, RunTotals, measure
 from warden.core.spec import KillCriterion
 
 __all__ = ["CriterionResult", "CriterionStatus", "criterion_key", "evaluate_criterion"]
@@ -55,10 +56,12 @@ def criterion_key(c: KillCriterion) -> str:
 
 
 def evaluate_criterion(
-    c: KillCriterion, samples: list[RunSample], agreement: AgreementRate | None = None
+    c: KillCriterion,
+    runs: RunTotals | Sequence[RunSample],
+    agreement: AgreementRate | None = None,
 ) -> CriterionResult:
-    """Evaluate ``c`` over ``samples`` (runs that ended in its window)."""
-    m = measure(c.metric, samples, agreement)
+    """Evaluate ``c`` over ``runs`` (the totals, or the runs, that ended in its window)."""
+    m = measure(c.metric, runs, agreement)
     if m.value is None or m.samples < c.min_samples:
         status = CriterionStatus.INCONCLUSIVE
     else:

@@ -16,7 +16,7 @@ in ``warden.store``; the core and the runtime only see these Protocols.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from warden.core.agreement import AgreementRate, Outcome
@@ -25,7 +25,7 @@ from warden.core.evals import EvalResult
 from warden.core.events import Event
 from warden.core.incidents import Drill, Incident, IncidentStatus, PageDelivery
 from warden.core.killswitch import KillSwitchState, ReleaseRequest
-from warden.core.metrics import RunSample
+from warden.core.metrics import RunSample, RunTotals
 from warden.core.rollout import RolloutState, RolloutTransition
 from warden.core.runs import (
     ApprovalRequest,
@@ -313,6 +313,35 @@ class ControlStore(Protocol):
         mode: RunMode | None = None,
     ) -> list[RunSample]:
         """Per-run numbers for metrics, of runs of ``agent`` that ended since ``since``."""
+        ...
+
+    def run_totals(
+        self,
+        agent: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        spec_hash: str | None = None,
+        mode: RunMode | None = None,
+    ) -> RunTotals:
+        """Totals of ``agent``'s runs that ended in ``[since, until)``, from the rollups."""
+        ...
+
+    def run_totals_series(
+        self,
+        agent: str,
+        *,
+        since: datetime,
+        step: timedelta,
+        count: int,
+        spec_hash: str | None = None,
+        mode: RunMode | None = None,
+    ) -> list[RunTotals]:
+        """Totals of ``count`` consecutive windows of ``step`` from ``since``."""
+        ...
+
+    def rebuild_rollups(self, agent: str | None = None) -> int:
+        """Recompute the rollups from the raw runs; the runs counted."""
         ...
 
     def record_spec_change(self, change: SpecChange) -> SpecChange:

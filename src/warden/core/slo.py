@@ -9,11 +9,12 @@ Error budgets and burn-rate alerts (Google SRE Workbook, "Alerting on SLOs") are
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from warden.core.metrics import HIGHER_IS_BETTER, RunSample, measure
+from warden.core.metrics import HIGHER_IS_BETTER, RunSample, RunTotals, measure
 from warden.core.spec import Slo
 
 __all__ = ["SloResult", "SloStatus", "evaluate_slo"]
@@ -41,9 +42,10 @@ class SloResult(BaseModel):
     detail: str
 
 
-def evaluate_slo(slo: Slo, samples: list[RunSample], min_samples: int) -> SloResult:
-    """Measure ``slo.metric`` over ``samples`` and compare it with the objective."""
-    m = measure(slo.metric, samples)
+def evaluate_slo(slo: Slo, runs: RunTotals | Sequence[RunSample], min_samples: int) -> SloResult:
+    """Measure ``slo.metric`` over ``runs`` (a window's totals, or its runs) and compare it
+    with the objective."""
+    m = measure(slo.metric, runs)
     if m.value is None or m.samples < min_samples:
         status = SloStatus.INCONCLUSIVE
         detail = f"{m.samples} of {min_samples} samples"

@@ -273,6 +273,8 @@ class RunSeal:
         self.finishing = finishing
         self.reopened = reopened
         self.previous = previous
+        self.lines: dict[str, list[DecisionLine]] = {}
+        """The tool calls of the runs sealed, by run id (set by ``finish``)."""
 
     @classmethod
     def begin(
@@ -317,6 +319,7 @@ class RunSeal:
         """After the part's rows are written: append the entries."""
         ids = [row["id"] for row in self.finishing] + list(self.reopened)
         lines = decision_lines(self.writer.conn, ids)
+        self.lines = lines
         now = datetime.now(UTC)
         drafts = [
             run_decisions_draft(

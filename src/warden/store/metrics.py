@@ -1,17 +1,16 @@
-"""Run samples in SQL: what metrics, kill criteria and SLOs read from each ended run.
-
-One row per run that ended in the window, with its tool calls counted (all, denied,
-failed) for the runs in the window only.
+"""Metrics' inputs in SQL: ``RunTotals`` over a window, read from the rollups
+(``warden.store.rollups``), and ``run_samples`` (one row per run, for tools that need them).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from warden.core.metrics import RunSample
+from warden.core.metrics import RunSample, RunTotals
 from warden.core.runs import RunMode, ToolCallStatus
+from warden.store import rollups
 from warden.store import tables as t
 from warden.store.base import SqlBase
 
@@ -19,7 +18,56 @@ __all__ = ["MetricsSql"]
 
 
 class MetricsSql(SqlBase):
-    """The run-sample method of ``SqlStore``."""
+    """The metrics methods of ``SqlStore``."""
+
+    def run_totals(
+        self,
+        agent: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        spec_hash: str | None = None,
+        mode: RunMode | None = None,
+    ) -> RunTotals:
+        """Totals of ``agent``'s runs that ended in ``[since, until)`` (``until`` None: up
+        to now), from the rollups: its cost grows with the window's buckets, not its runs.
+
+        Args:
+            agent: The agent.
+            since: Start of the window (inclusive).
+            until: End of the window (exclusive); None: up to now.
+            spec_hash: Only runs of this spec version.
+            mode: Only runs in this mode.
+        """
+        with self._tx() as conn:
+            return rollups.read_totals(conn, agent, since, until, spec_hash=spec_hash, mode=mode)
+
+    def run_totals_series(
+        self,
+        agent: str,
+        *,
+        since: datetime,
+        step: timedelta,
+        count: int,
+        spec_hash: str | None = None,
+        mode: RunMode | None = None,
+    ) -> list[RunTotals]:
+        """Totals of ``count`` consecutive windows of ``step`` from ``since`` (daily
+        charts), oldest first.
+
+        Raises:
+            ValueError: ``step`` is not positive or ``count`` is negative.
+        """
+        with self._tx() as conn:
+            return rollups.read_totals_series(
+                conn, agent, since, step, count, spec_hash=spec_hash, mode=mode
+            )
+
+    def rebuild_rollups(self, agent: str | None = None) -> int:
+        """Recompute the rollups from the raw runs (all agents, or one), holding the
+        store's write lock meanwhile. Returns the runs counted."""
+        with self._locked_tx() as conn:
+            return rollups.rebuild(conn, agent)
 
     def run_samples(
         self,

@@ -42,6 +42,7 @@ from warden.core.runs import (
     ToolCallRecord,
     ToolCallStatus,
 )
+from warden.store import rollups
 from warden.store import tables as t
 from warden.store.audit import RunSeal
 from warden.store.base import SqlBase
@@ -85,11 +86,13 @@ class RunsSql(SqlBase):
     def _write_sealed(self, conn: Connection, rows: _Rows) -> None:
         """``_write_rows``, and in the same transaction one ``run.decisions`` audit entry
         per run the part finishes: its tool calls and their policy decisions, sealed
-        (``warden.store.audit.RunSeal``; nothing when the part finishes no run)."""
+        (``warden.store.audit.RunSeal``; nothing when the part finishes no run), and the
+        runs it finishes added to the metrics' rollups (``warden.store.rollups``)."""
         seal = RunSeal.begin(conn, self.dialect, rows.runs.values(), (k[0] for k in rows.tools))
         self._write_rows(conn, rows)
         if seal is not None:
             seal.finish()
+            _roll_up(conn, seal)
 
     def _write_rows(self, conn: Connection, rows: _Rows) -> None:
         self._upsert(
@@ -268,7 +271,9 @@ class RunsSql(SqlBase):
         r = t.runs.c
         with self._locked_tx() as conn:
             found = conn.execute(
-                sa.select(r.id, r.agent, r.mode, r.spec_hash, r.mode_override).where(stale)
+                sa.select(
+                    r.id, r.agent, r.mode, r.spec_hash, r.mode_override, r.cost_usd, r.latency_s
+                ).where(stale)
             ).mappings()
             ending: list[dict[str, Any]] = [
                 dict(row) | {"status": RunStatus.INTERRUPTED.value, "ended_at": at} for row in found
@@ -304,6 +309,7 @@ class RunsSql(SqlBase):
                 )
             if seal is not None:
                 seal.finish()
+                _roll_up(conn, seal)
         return ids
 
     # -- agents ---------------------------------------------------------------------------
@@ -377,6 +383,19 @@ class _Rows(NamedTuple):
     handoffs: list[dict[str, Any]]
     keys: list[dict[str, Any]]
     beats: list[RunHeartbeat]
+
+
+def _roll_up(conn: Connection, seal: RunSeal) -> None:
+    """Add the runs ``seal`` finished to the rollups, and move ended runs' buckets by the
+    tool calls recorded after they ended (in the seal's transaction)."""
+    rollups.add_ended_runs(conn, seal.finishing, seal.lines)
+    if not seal.reopened:
+        return
+    stored = conn.execute(sa.select(t.runs).where(t.runs.c.id.in_(list(seal.reopened))))
+    for row in stored.mappings():
+        run: dict[str, Any] = dict(row)
+        before = seal.previous.get(run["id"], [])
+        rollups.adjust_tool_calls(conn, run, before, seal.lines.get(run["id"], []))
 
 
 def _rows(events: Sequence[Event]) -> _Rows:

@@ -397,3 +397,41 @@ eval_results = sa.Table(
     sa.Column("at", UTCDateTime(), nullable=False),
     sa.Index("ix_eval_results_agent_at", "agent", "at"),
 )
+
+# -- rollups -------------------------------------------------------------------------------
+# Per-minute and per-hour totals of the runs that ended, kept as they end (store.rollups).
+
+run_rollups = sa.Table(
+    "run_rollups",
+    metadata,
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("spec_hash", sa.String(64), primary_key=True),
+    sa.Column("mode", sa.String(16), primary_key=True),
+    sa.Column("resolution_s", sa.Integer, primary_key=True),
+    sa.Column("bucket_start", UTCDateTime(), primary_key=True),
+    sa.Column("finished", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("resolved", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("escalated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("errored", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("killed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("fallback", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tool_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("denied_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
+    sa.Column("other_cost_usd", sa.Float, nullable=False, server_default="0"),
+    sa.Index("ix_run_rollups_agent_res_bucket", "agent", "resolution_s", "bucket_start"),
+)
+
+run_latency_rollups = sa.Table(
+    "run_latency_rollups",
+    metadata,
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("spec_hash", sa.String(64), primary_key=True),
+    sa.Column("mode", sa.String(16), primary_key=True),
+    sa.Column("resolution_s", sa.Integer, primary_key=True),
+    sa.Column("bucket_start", UTCDateTime(), primary_key=True),
+    sa.Column("bin", sa.Integer, primary_key=True),
+    sa.Column("runs", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_run_latency_rollups_agent_res_bucket", "agent", "resolution_s", "bucket_start"),
+)
