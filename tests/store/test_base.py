@@ -55,3 +55,46 @@ def test_the_migrations_build_the_schema_the_tables_module_declares(database_url
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diffs == []
+
+
+def test_migration_0009_gives_stored_tool_calls_their_runs_agent(database_url) -> None:
+    """A store at 0008 with runs and tool calls: after the upgrade each call carries its
+    run's agent (NULL for a call whose run is not stored), and PostgreSQL has statistics."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from warden.store.base import _alembic_config, _stored_revision, migrate
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        if _stored_revision(conn) is None:  # SQLite: a new file
+            command.upgrade(cfg, "0008")
+        else:  # PostgreSQL: the worker's database, at the head
+            command.downgrade(cfg, "0008")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO runs (id, agent, spec_hash, mode, status, started_at) "
+            "VALUES ('r1', 'a', 'h', 'live', 'running', '2026-03-01 12:00:00')"
+        )
+        for run_id in ("r1", "gone"):
+            conn.exec_driver_sql(
+                "INSERT INTO tool_calls (run_id, seq, tool, arguments, args_hash, status, "
+                f"started_at) VALUES ('{run_id}', 1, 't', '{{}}', '', 'succeeded', "
+                "'2026-03-01 12:00:01')"
+            )
+    migrate(engine)
+    with engine.begin() as conn:
+        agents = dict(conn.exec_driver_sql("SELECT run_id, agent FROM tool_calls").all())
+        analyzed = (
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'tool_calls' "
+                "AND last_analyze IS NOT NULL"
+            ).scalar()
+            if engine.dialect.name == "postgresql"
+            else 1
+        )
+    engine.dispose()
+    assert agents == {"r1": "a", "gone": None}
+    assert analyzed == 1

@@ -29,10 +29,12 @@ def approvals_list(
     status: Annotated[
         ApprovalStatus | None, typer.Option(help="Filter by status.")
     ] = ApprovalStatus.PENDING,
+    agent: Annotated[str | None, typer.Option(help="Only this agent.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List approval requests (pending by default)."""
+    """List approval requests (pending by default), oldest first (the oldest ``--limit``)."""
     from pydantic import TypeAdapter
     from rich.markup import escape
     from rich.table import Table
@@ -40,7 +42,7 @@ def approvals_list(
     from warden.core.runs import ApprovalRequest
 
     with open_cli_store(database_url) as store:
-        rows = store.list_approvals(status)
+        rows = store.list_approvals(status, agent=agent, limit=limit)
     if as_json:
         print_json(TypeAdapter(list[ApprovalRequest]).dump_python(rows, mode="json"))
         return

@@ -1,12 +1,13 @@
-"""``warden db upgrade|rebuild-rollups``: the store's schema and derived tables."""
+"""``warden db upgrade|rebuild-rollups|prune``: the store's schema, derived tables and
+retention."""
 
 from __future__ import annotations
 
-import typer
-
 from typing import Annotated
 
-from warden.cli.shared import DbUrl, open_cli_store, out
+import typer
+
+from warden.cli.shared import DbUrl, JsonFlag, err, open_cli_store, out, print_json
 
 __all__ = ["app"]
 
@@ -42,3 +43,58 @@ def db_rebuild_rollups(
         + (f" of {agent}" if agent else "")
         + f" in {time.perf_counter() - t0:.1f} s"
     )
+
+
+@app.command("prune")
+def db_prune(
+    older_than_days: Annotated[
+        float | None,
+        typer.Option(
+            "--older-than-days",
+            help="Remove runs that ended more than this many days ago, whatever the specs say.",
+        ),
+    ] = None,
+    agent: Annotated[list[str] | None, typer.Option(help="Only this agent (repeatable).")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Runs per transaction.")] = 5_000,
+    database_url: DbUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove raw runs past their retention (``spec.retention.raw_days``, else
+    ``WARDEN_RETENTION_DAYS``), in batches.
+
+    Their tool calls, model calls, approvals, closed handoffs and idempotency keys go with
+    them; runs with an open handoff stay. The metrics' rollups, incidents, outcomes and the
+    audit chain are kept, and each batch is recorded in the audit log (``store.pruned``).
+    """
+    from warden.control.retention import prune
+    from warden.core.clock import SystemClock
+    from warden.sdk.settings import Settings
+
+    with open_cli_store(database_url, operator=True) as store:
+        settings = Settings.from_env(database_url)  # after the store: its errors exit 1
+        try:
+            results = prune(
+                store,
+                SystemClock(),
+                agents=agent or None,
+                older_than_days=older_than_days,
+                default_days=settings.retention_days,
+                batch=batch,
+                actor=settings.actor,
+            )
+        except ValueError as exc:
+            err.print(f"[red]refused[/]: {exc}")
+            raise typer.Exit(2) from None
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in results])
+        return
+    if not results:
+        out.print(
+            "no agent has a retention (spec.retention or WARDEN_RETENTION_DAYS): nothing to do"
+        )
+    for r in results:
+        out.print(
+            f"{r.agent}: {r.runs:,} run(s) that ended before {r.ended_before:%Y-%m-%d %H:%M} UTC "
+            f"removed ({r.days:g} days)",
+            highlight=False,
+        )

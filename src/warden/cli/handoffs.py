@@ -16,10 +16,12 @@ app = typer.Typer(help="The human queue: runs handed to people.", no_args_is_hel
 @app.command("list")
 def handoffs_list(
     queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status (e.g. open).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List handoff packets, newest first."""
+    """List handoff packets, newest first (the newest ``--limit``)."""
     from pydantic import TypeAdapter
     from rich.markup import escape
     from rich.table import Table
@@ -27,7 +29,7 @@ def handoffs_list(
     from warden.core.runs import Handoff
 
     with open_cli_store(database_url) as store:
-        rows = store.list_handoffs(queue)
+        rows = store.list_handoffs(queue, status=status, limit=limit)
     if as_json:
         print_json(TypeAdapter(list[Handoff]).dump_python(rows, mode="json"))
         return

@@ -16,6 +16,9 @@ __all__ = ["app"]
 
 app = typer.Typer(help="Incidents opened by kill criteria.", no_args_is_help=True)
 
+_PAGES_SHOWN = 1000
+"""Page deliveries ``incidents show`` lists at most (the first, oldest first)."""
+
 IncidentId = Annotated[str, typer.Argument(help="Incident id.")]
 
 
@@ -29,16 +32,17 @@ def _line(i: Incident) -> str:
 def incidents_list(
     agent: Annotated[str | None, typer.Option(help="Only this agent.")] = None,
     status: Annotated[IncidentStatus | None, typer.Option(help="Only this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Incidents, newest first."""
+    """Incidents, newest first (the newest ``--limit``)."""
     from pydantic import TypeAdapter
 
     from warden.core.incidents import Incident
 
     with open_cli_store(database_url) as store:
-        rows = store.list_incidents(agent, status=status)
+        rows = store.list_incidents(agent, status=status, limit=limit)
     if as_json:
         print_json(TypeAdapter(list[Incident]).dump_python(rows, mode="json"))
         return
@@ -57,7 +61,7 @@ def incidents_show(
         incident = store.get_incident(incident_id)
         if incident is None:
             raise NotFoundError(f"no incident {incident_id!r}")
-        pages = store.list_pages(incident_id=incident_id)
+        pages = store.list_pages(incident_id=incident_id, limit=_PAGES_SHOWN)
     if as_json:
         print_json(
             {

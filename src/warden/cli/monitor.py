@@ -28,12 +28,14 @@ def monitor(
     from warden.control.monitor import monitor_once
     from warden.core.clock import SystemClock
     from warden.integrations.pagers import HttpPager
+    from warden.sdk.settings import Settings
 
     pager = HttpPager()
     clock = SystemClock()
     with open_cli_store(database_url, operator=True) as store:
+        retention = Settings.from_env(database_url).retention_days
         while True:
-            events = monitor_once(store, clock, pager, agents or None)
+            events = monitor_once(store, clock, pager, agents or None, retention_days=retention)
             if as_json:
                 print_json([e.model_dump(mode="json") for e in events])
             for e in [] if as_json else events:

@@ -3,7 +3,8 @@
 Each pass, for each agent: evaluate its kill criteria on the version being rolled out
 (``runtime.killcriteria``), page the backup owner for incidents nobody acknowledged in
 time (``runtime.paging``), and, when the spec asks for ``auto_advance``, advance the
-rollout if its gate passes (never while the kill switch is on).
+rollout if its gate passes (never while the kill switch is on). Then one batch of
+retention per agent (``control.retention``), so a long backlog is worked off over passes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from warden.control.gates import gate_check, spec_of
 from warden.control.killcriteria import check_kill_criteria
 from warden.control.paging import escalate_unacknowledged
+from warden.control.retention import prune
 from warden.control.rollout import change_stage
 from warden.core.clock import Clock
 from warden.core.paging import Pager
@@ -34,14 +36,20 @@ class MonitorEvent(BaseModel):
 
     agent: str
     kind: str
-    """``incident``, ``escalated``, ``advanced``, ``held`` or ``error``."""
+    """``incident``, ``escalated``, ``advanced``, ``held``, ``pruned`` or ``error``."""
     detail: str
 
 
 def monitor_once(
-    store: Store, clock: Clock, pager: Pager | None, agents: list[str] | None = None
+    store: Store,
+    clock: Clock,
+    pager: Pager | None,
+    agents: list[str] | None = None,
+    *,
+    retention_days: float | None = None,
 ) -> list[MonitorEvent]:
-    """One pass over ``agents`` (default: every agent with a rollout)."""
+    """One pass over ``agents`` (default: every agent with a rollout; for retention, every
+    agent the store has seen). ``retention_days`` applies to agents whose spec sets none."""
     events: list[MonitorEvent] = []
     states = [s for s in store.list_rollouts() if agents is None or s.agent in agents]
     for state in states:
@@ -85,4 +93,14 @@ def monitor_once(
             )
         except ControlError as exc:
             events.append(MonitorEvent(agent=state.agent, kind="held", detail=exc.message))
+    for done in prune(store, clock, agents=agents, default_days=retention_days, max_batches=1):
+        if done.runs:
+            events.append(
+                MonitorEvent(
+                    agent=done.agent,
+                    kind="pruned",
+                    detail=f"{done.runs} run(s) older than {done.days:g} days removed"
+                    + ("" if done.done else " (more next pass)"),
+                )
+            )
     return events

@@ -52,6 +52,7 @@ from warden.errors import ConfigError
 __all__ = [
     "GENESIS_HASH",
     "MODE_OVERRIDE",
+    "PRUNED",
     "RUN_DECISIONS",
     "AuditAnchor",
     "AuditDraft",
@@ -74,6 +75,8 @@ GENESIS_HASH = "0" * 64
 
 RUN_DECISIONS = "run.decisions"
 """The action of the entry that seals a finished run's tool calls and their decisions."""
+PRUNED = "store.pruned"
+"""The action of the entry that records raw runs removed by retention."""
 MODE_OVERRIDE = "run.mode_override"
 """The action of the entry that records a run whose mode bypassed the rollout."""
 
@@ -330,6 +333,9 @@ class ChainCheck(_Model):
     """The anchored entry checked (None: no anchor given)."""
     runs_checked: int = 0
     """Finished runs whose tool calls and decisions matched what was sealed."""
+    runs_pruned: int = 0
+    """Sealed runs no longer stored because a recorded prune (``store.pruned``) removed
+    them (retention): their seals are checked in the chain, their rows are gone."""
     first_bad_run: str | None = None
     """The first finished run (in log order) whose tool calls or decisions changed."""
     warnings: list[str] = Field(default_factory=list[str])

@@ -15,7 +15,7 @@ in ``warden.store``; the core and the runtime only see these Protocols.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -193,12 +193,47 @@ class ControlStore(Protocol):
         """Every agent ``agent_seen`` knows, sorted."""
         ...
 
-    def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
-        """Approval requests, oldest first, optionally by status."""
+    def list_approvals(
+        self,
+        status: ApprovalStatus | None = None,
+        *,
+        agent: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[ApprovalRequest]:
+        """Approval requests, oldest first, optionally by status and agent; ``after`` is
+        the ``(created_at, id)`` of the previous page's last one, ``limit`` at most how
+        many (None: all)."""
         ...
 
-    def list_handoffs(self, queue: str | None = None) -> list[Handoff]:
-        """Handoff packets, newest first, optionally for one queue."""
+    def count_approvals(
+        self, status: ApprovalStatus | None = None, *, agents: Collection[str] | None = None
+    ) -> int:
+        """How many approval requests match, counted by the database."""
+        ...
+
+    def list_handoffs(
+        self,
+        queue: str | None = None,
+        *,
+        status: str | None = None,
+        agent: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Handoff]:
+        """Handoff packets, newest first, optionally of one queue, status and agent;
+        ``after`` is the ``(created_at, id)`` of the previous page's last one, ``limit``
+        at most how many (None: all)."""
+        ...
+
+    def count_handoffs(
+        self,
+        queue: str | None = None,
+        *,
+        status: str | None = None,
+        agents: Collection[str] | None = None,
+    ) -> int:
+        """How many handoff packets match, counted by the database."""
         ...
 
     def save_rollout(
@@ -261,8 +296,17 @@ class ControlStore(Protocol):
         *,
         status: IncidentStatus | None = None,
         since: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
     ) -> list[Incident]:
-        """Incidents, newest first."""
+        """Incidents, newest first; ``after`` is the ``(opened_at, id)`` of the previous
+        page's last one, ``limit`` at most how many (None: all)."""
+        ...
+
+    def count_incidents(
+        self, *, status: IncidentStatus | None = None, agents: Collection[str] | None = None
+    ) -> int:
+        """How many incidents match, counted by the database."""
         ...
 
     def update_incident(
@@ -283,9 +327,15 @@ class ControlStore(Protocol):
         ...
 
     def list_pages(
-        self, agent: str | None = None, incident_id: str | None = None
+        self,
+        agent: str | None = None,
+        incident_id: str | None = None,
+        *,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
     ) -> list[PageDelivery]:
-        """Page deliveries, oldest first."""
+        """Page deliveries, oldest first; ``after`` is the ``(at, id)`` of the previous
+        page's last one, ``limit`` at most how many (None: all)."""
         ...
 
     def record_drill(self, drill: Drill) -> Drill:
@@ -344,6 +394,13 @@ class ControlStore(Protocol):
         """Recompute the rollups from the raw runs; the runs counted."""
         ...
 
+    def prune_runs(
+        self, agent: str, ended_before: datetime, *, limit: int, actor: str, at: datetime
+    ) -> int:
+        """Remove up to ``limit`` ended runs of ``agent`` older than ``ended_before`` with
+        their records (audited); the runs removed."""
+        ...
+
     def record_spec_change(self, change: SpecChange) -> SpecChange:
         """Store an apply (superseding the agent's pending change), audited."""
         ...
@@ -371,9 +428,16 @@ class ControlStore(Protocol):
         ...
 
     def list_audit(
-        self, *, agent: str | None = None, after_seq: int = 0, limit: int | None = None
+        self,
+        *,
+        agent: str | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+        actions: Collection[str] | None = None,
+        newest: bool = False,
     ) -> list[AuditEntry]:
-        """Entries in order, optionally for one agent, after entry ``after_seq``."""
+        """Entries in order, optionally for one agent and some actions, after entry
+        ``after_seq`` (with ``newest``: the newest ``limit``, still in order)."""
         ...
 
     def audit_head(self) -> AuditHead:

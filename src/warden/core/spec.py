@@ -427,6 +427,15 @@ class Review(_Strict):
     queue: str | None = None
 
 
+class Retention(_Strict):
+    """How long raw records are kept (``warden db prune`` and ``warden monitor`` apply it)."""
+
+    raw_days: Annotated[_Count, Field(ge=1, le=36_500)]
+    """Days a run, its tool calls, model calls, approvals and closed handoffs are kept after
+    the run ended. The metrics' rollups, incidents, outcomes and the audit chain (which
+    records each prune) are kept whatever this says."""
+
+
 class OnCallChannel(_Strict):
     """Where pages go."""
 
@@ -486,6 +495,9 @@ class AgentBody(_Strict):
     rollout: Rollout | None = None
     review: Review | None = None
     oncall: OnCall | None = None
+    retention: Retention | None = None
+    """How long raw records are kept; None: the server's default (``WARDEN_RETENTION_DAYS``),
+    else forever."""
 
     @model_validator(mode="after")
     def _fallback_queue(self) -> Self:
@@ -532,8 +544,13 @@ class AgentSpec(_Strict):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
     def canonical_json(self) -> str:
-        """The normalised spec as JSON with sorted keys and no whitespace."""
-        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
+        """The normalised spec as JSON with sorted keys and no whitespace.
+
+        Fields at their default value are left out, so a spec written out in full and the
+        same spec relying on defaults are equal, and a new optional field in a later
+        Warden does not change the hash (the version) of specs that do not set it.
+        """
+        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

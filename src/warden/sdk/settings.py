@@ -8,6 +8,8 @@
 - ``WARDEN_AUDIT_KEY``: the audit key itself (at least 32 characters), which MACs every
   audit entry (``warden.core.audit.AuditKey``). It wins over any key file.
 - ``WARDEN_AUDIT_KEY_FILE``: a file holding the audit key; it must exist.
+- ``WARDEN_RETENTION_DAYS``: days raw runs are kept after they end, for agents whose spec
+  sets no ``retention`` (``warden db prune``, ``warden monitor``); unset: forever.
 
 With neither, the key is ``<WARDEN_HOME>/audit.key``: a process that writes to the store
 creates it on first use (64 random hex characters, mode 0600), and ``warden audit verify``
@@ -34,6 +36,23 @@ if TYPE_CHECKING:
 __all__ = ["Settings"]
 
 
+def _days(text: str | None) -> float | None:
+    """``WARDEN_RETENTION_DAYS`` as a number of days (None when unset or empty).
+
+    Raises:
+        ConfigError: Not a positive number.
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        days = float(text)
+    except ValueError:
+        raise ConfigError(f"WARDEN_RETENTION_DAYS must be a number of days, not {text!r}") from None
+    if not days > 0 or days == float("inf"):
+        raise ConfigError(f"WARDEN_RETENTION_DAYS must be a positive number of days, not {text!r}")
+    return days
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Resolved settings.
@@ -44,6 +63,7 @@ class Settings:
         actor: Name recorded as the actor of operator actions.
         audit_key_text: ``WARDEN_AUDIT_KEY`` (kept out of ``repr``).
         audit_key_file: ``WARDEN_AUDIT_KEY_FILE``.
+        retention_days: ``WARDEN_RETENTION_DAYS`` (None: keep raw runs forever).
     """
 
     database_url: str
@@ -51,6 +71,7 @@ class Settings:
     actor: str
     audit_key_text: str | None = field(default=None, repr=False)
     audit_key_file: Path | None = None
+    retention_days: float | None = None
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -67,6 +88,7 @@ class Settings:
             default_actor = "unknown"
         key_file = os.environ.get("WARDEN_AUDIT_KEY_FILE")
         return cls(
+            retention_days=_days(os.environ.get("WARDEN_RETENTION_DAYS")),
             database_url=url,
             home=home,
             actor=os.environ.get("WARDEN_ACTOR", default_actor),

@@ -7,6 +7,7 @@ run that stopped sending heartbeats are cancelled by ``RunsSql.mark_interrupted`
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from warden.errors import NotFoundError, RunStateError
 from warden.store import tables as t
 from warden.store.audit import AuditWriter
 from warden.store.base import SqlBase
+from warden.store.keyset import after_row
 
 __all__ = ["ApprovalsSql"]
 
@@ -45,14 +47,49 @@ class ApprovalsSql(SqlBase):
         with self._tx() as conn:
             return self._approval_in(conn, approval_id)
 
-    def list_approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
-        """Approval requests, oldest first."""
-        q = sa.select(t.approvals).order_by(t.approvals.c.created_at, t.approvals.c.id)
-        if status is not None:
-            q = q.where(t.approvals.c.status == status.value)
+    def list_approvals(
+        self,
+        status: ApprovalStatus | None = None,
+        *,
+        agent: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[ApprovalRequest]:
+        """Approval requests, oldest first (then by id).
+
+        Args:
+            status: Only requests in this status.
+            agent: Only requests of this agent.
+            after: Keyset cursor ``(created_at, id)`` of the last request of the previous
+                page: only requests strictly after it in this order.
+            limit: At most this many (None: all; every page and endpoint passes one).
+        """
+        a = t.approvals.c
+        q = sa.select(t.approvals).where(*_approval_filter(status, agent))
+        if after is not None:
+            q = q.where(after_row(a.created_at, [a.id], after, newest_first=False))
+        q = q.order_by(a.created_at, a.id)
+        if limit is not None:
+            q = q.limit(limit)
         with self._tx() as conn:
             rows = conn.execute(q).mappings().all()
         return [ApprovalRequest.model_validate(dict(r)) for r in rows]
+
+    def count_approvals(
+        self, status: ApprovalStatus | None = None, *, agents: Collection[str] | None = None
+    ) -> int:
+        """How many approval requests match (``COUNT`` in SQL, on the status index).
+
+        Args:
+            status: Only requests in this status (e.g. pending).
+            agents: Only requests of these agents (None: of every agent).
+        """
+        q = sa.select(sa.func.count()).select_from(t.approvals)
+        q = q.where(*_approval_filter(status, None))
+        if agents is not None:
+            q = q.where(t.approvals.c.agent.in_(sorted(agents)))
+        with self._tx() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def decide_approval(
         self,
@@ -134,6 +171,18 @@ class ApprovalsSql(SqlBase):
             .first()
         )
         return ApprovalRequest.model_validate(dict(row)) if row else None
+
+
+def _approval_filter(
+    status: ApprovalStatus | None, agent: str | None
+) -> list[sa.ColumnElement[bool]]:
+    a = t.approvals.c
+    found: list[sa.ColumnElement[bool]] = []
+    if status is not None:
+        found.append(a.status == status.value)
+    if agent is not None:
+        found.append(a.agent == agent)
+    return found
 
 
 def _approval_audit(a: ApprovalRequest) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from warden.core.audit import (
     GENESIS_HASH,
+    PRUNED,
     RUN_DECISIONS,
     AuditAnchor,
     AuditDraft,
@@ -360,6 +361,39 @@ class RunSeal:
         self.writer.append_all(drafts)
 
 
+def _json_object_of(text: str | None) -> dict[str, Any]:
+    """``text`` (an entry's JSON) as a dict; empty when missing or not an object."""
+    if not text:
+        return {}
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return {}
+    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+
+
+def _prunes(conn: Connection) -> list[tuple[int, str | None, datetime]]:
+    """``(seq, agent, ended_before)`` of every recorded prune (``store.pruned``)."""
+    log = t.audit_log
+    out: list[tuple[int, str | None, datetime]] = []
+    for seq, agent, after in conn.execute(
+        sa.select(log.c.seq, log.c.agent, log.c.after).where(log.c.action == PRUNED)
+    ):
+        ended_before = _json_object_of(after).get("ended_before")
+        if isinstance(ended_before, str):
+            out.append((seq, agent, datetime.fromisoformat(ended_before)))
+    return out
+
+
+def _pruned_by(seal: AuditEntry, prunes: list[tuple[int, str | None, datetime]]) -> bool:
+    """Whether a prune recorded after ``seal`` covers its run: same agent, and the run
+    ended (was sealed) before the prune's cutoff."""
+    return any(
+        seq > seal.seq and agent == seal.agent and seal.at < ended_before
+        for seq, agent, ended_before in prunes
+    )
+
+
 def _check_run_decisions(conn: Connection, check: ChainCheck) -> ChainCheck:
     """``check`` with every finished run's sealed decisions compared with the store's
     ``tool_calls`` and ``runs`` (the newest seal of each run), first failure in log order."""
@@ -373,7 +407,8 @@ def _check_run_decisions(conn: Connection, check: ChainCheck) -> ChainCheck:
         .having(sa.func.count() > 1)
     ):
         superseded[subject] = seq
-    checked = 0
+    prunes = _prunes(conn)
+    checked = pruned = 0
     after_seq = 0
     while True:
         page = [
@@ -386,7 +421,7 @@ def _check_run_decisions(conn: Connection, check: ChainCheck) -> ChainCheck:
             ).mappings()
         ]
         if not page:
-            return check.model_copy(update={"runs_checked": checked})
+            return check.model_copy(update={"runs_checked": checked, "runs_pruned": pruned})
         after_seq = page[-1].seq
         current = [e for e in page if e.subject and superseded.get(e.subject, e.seq) == e.seq]
         ids = [e.subject for e in current if e.subject]
@@ -397,6 +432,9 @@ def _check_run_decisions(conn: Connection, check: ChainCheck) -> ChainCheck:
         lines = decision_lines(conn, ids)
         for entry in current:
             run_id = entry.subject or ""
+            if run_id not in statuses and _pruned_by(entry, prunes):
+                pruned += 1
+                continue
             problem = run_decisions_problem(entry, statuses.get(run_id), lines.get(run_id, []))
             if problem is not None:
                 return check.model_copy(
@@ -426,12 +464,41 @@ class AuditSql(SqlBase):
             return AuditWriter(conn, self.dialect).append(draft)
 
     def list_audit(
-        self, *, agent: str | None = None, after_seq: int = 0, limit: int | None = None
+        self,
+        *,
+        agent: str | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+        actions: Collection[str] | None = None,
+        newest: bool = False,
     ) -> list[AuditEntry]:
         """Entries in ``seq`` order, optionally for one agent, after ``after_seq``: the acts
         of people and of Warden's control, without the ``run.decisions`` entries that seal
-        each finished run (``audit_entries(runs=True)`` has those too)."""
-        return self.audit_entries(agent=agent, after_seq=after_seq, limit=limit)
+        each finished run (``audit_entries(runs=True)`` has those too).
+
+        Args:
+            agent: Only entries about this agent.
+            after_seq: Keyset cursor: only entries numbered above this.
+            limit: At most this many.
+            actions: Only entries of these actions (e.g. the kill switch's three); one
+                agent's are then read on ``(agent, action, seq)``, not among the
+                ``run.decisions`` entries of all its runs.
+            newest: With ``limit``, the newest ``limit`` entries (still oldest first).
+        """
+        if actions is None:
+            return self.audit_entries(agent=agent, after_seq=after_seq, limit=limit, newest=newest)
+        log = t.audit_log
+        wanted = sorted(set(actions) - {RUN_DECISIONS})
+        q = sa.select(log).where(log.c.seq > after_seq, log.c.action.in_(wanted))
+        if agent is not None:
+            q = q.where(log.c.agent == agent)
+        q = q.order_by(log.c.seq.desc() if newest else log.c.seq)
+        if limit is not None:
+            q = q.limit(limit)
+        with self._tx() as conn:
+            rows = conn.execute(q).mappings().all()
+        entries = [AuditEntry.model_validate(dict(r)) for r in rows]
+        return entries[::-1] if newest else entries
 
     def audit_entries(
         self,

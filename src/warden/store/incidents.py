@@ -8,6 +8,7 @@ audit entry in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from warden.errors import NotFoundError, RunStateError
 from warden.store import tables as t
 from warden.store.audit import AuditWriter
 from warden.store.base import SqlBase
+from warden.store.keyset import after_row
 
 __all__ = ["IncidentsSql"]
 
@@ -37,6 +39,18 @@ def _incident_in(conn: Connection, incident_id: str) -> Incident | None:
         .first()
     )
     return Incident.model_validate(dict(row)) if row else None
+
+
+def _incident_filter(
+    agent: str | None, status: IncidentStatus | None
+) -> list[sa.ColumnElement[bool]]:
+    i = t.incidents.c
+    found: list[sa.ColumnElement[bool]] = []
+    if agent is not None:
+        found.append(i.agent == agent)
+    if status is not None:
+        found.append(i.status == status.value)
+    return found
 
 
 def _brief(i: Incident) -> dict[str, Any]:
@@ -98,18 +112,47 @@ class IncidentsSql(SqlBase):
         *,
         status: IncidentStatus | None = None,
         since: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
     ) -> list[Incident]:
-        """Incidents, newest first."""
-        q = sa.select(t.incidents).order_by(t.incidents.c.opened_at.desc(), t.incidents.c.id)
-        if agent is not None:
-            q = q.where(t.incidents.c.agent == agent)
-        if status is not None:
-            q = q.where(t.incidents.c.status == status.value)
+        """Incidents, newest first (then by id).
+
+        Args:
+            agent: Only incidents of this agent.
+            status: Only incidents in this status.
+            since: Only incidents opened at or after this time.
+            after: Keyset cursor ``(opened_at, id)`` of the last incident of the previous
+                page: only incidents strictly after it in this order.
+            limit: At most this many (None: all; every page and endpoint passes one).
+        """
+        i = t.incidents.c
+        q = sa.select(t.incidents).where(*_incident_filter(agent, status))
         if since is not None:
-            q = q.where(t.incidents.c.opened_at >= since)
+            q = q.where(i.opened_at >= since)
+        if after is not None:
+            q = q.where(after_row(i.opened_at, [i.id], after, newest_first=True))
+        q = q.order_by(i.opened_at.desc(), i.id)
+        if limit is not None:
+            q = q.limit(limit)
         with self._tx() as conn:
             rows = conn.execute(q).mappings().all()
         return [Incident.model_validate(dict(r)) for r in rows]
+
+    def count_incidents(
+        self, *, status: IncidentStatus | None = None, agents: Collection[str] | None = None
+    ) -> int:
+        """How many incidents match (``COUNT`` in SQL, on the status index).
+
+        Args:
+            status: Only incidents in this status (e.g. open).
+            agents: Only incidents of these agents (None: of every agent).
+        """
+        q = sa.select(sa.func.count()).select_from(t.incidents)
+        q = q.where(*_incident_filter(None, status))
+        if agents is not None:
+            q = q.where(t.incidents.c.agent.in_(sorted(agents)))
+        with self._tx() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def update_incident(
         self,

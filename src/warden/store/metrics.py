@@ -67,7 +67,9 @@ class MetricsSql(SqlBase):
         """Recompute the rollups from the raw runs (all agents, or one), holding the
         store's write lock meanwhile. Returns the runs counted."""
         with self._locked_tx() as conn:
-            return rollups.rebuild(conn, agent)
+            counted = rollups.rebuild(conn, agent)
+        self._analyze(t.run_rollups, t.run_latency_rollups)  # fresh statistics (PostgreSQL)
+        return counted
 
     def run_samples(
         self,

@@ -12,7 +12,7 @@ the two questions an operator's command asks before it acts: which run an id pre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -46,6 +46,7 @@ from warden.store import rollups
 from warden.store import tables as t
 from warden.store.audit import RunSeal
 from warden.store.base import SqlBase
+from warden.store.keyset import after_row
 
 __all__ = ["RunsSql"]
 
@@ -102,6 +103,10 @@ class RunsSql(SqlBase):
             ["id"],
             where=lambda tbl: tbl.c.status == RunStatus.RUNNING.value,
         )
+        if rows.runs:
+            _relabel_tool_calls(conn, list(rows.runs))
+        if rows.tools:
+            _label_tool_calls(conn, rows.tools)
         # An ended tool call is final: a later record of it (a replay, or a forged rewrite
         # of a denied call as allowed) never changes its decision or status.
         self._upsert(
@@ -210,13 +215,30 @@ class RunsSql(SqlBase):
         tool: str | None = None,
         status: ToolCallStatus | None = None,
         since: datetime | None = None,
+        after: tuple[datetime, str, int] | None = None,
         limit: int = 100,
     ) -> list[ToolCallRecord]:
-        """Tool calls with their decisions, newest first (``agent`` via the run)."""
+        """Tool calls with their decisions, newest first, at most ``limit``.
+
+        Args:
+            agent: Only calls of this agent's runs (``tool_calls.agent``, which the store
+                copies from the stored run: one range of ``(agent, started_at)``).
+            tool: Only calls of this tool.
+            status: Only calls in this status.
+            since: Only calls started at or after this time.
+            after: Keyset cursor ``(started_at, run_id, seq)`` of the last call of the
+                previous page: only calls strictly after it in this order.
+            limit: At most this many calls.
+        """
         tc = t.tool_calls
-        q = sa.select(tc).order_by(tc.c.started_at.desc(), tc.c.run_id, tc.c.seq).limit(limit)
+        q = sa.select(*_TOOL_CALL_COLUMNS)
+        q = q.order_by(tc.c.started_at.desc(), tc.c.run_id, tc.c.seq).limit(limit)
         if agent is not None:
-            q = q.join(t.runs, t.runs.c.id == tc.c.run_id).where(t.runs.c.agent == agent)
+            q = q.where(tc.c.agent == agent)
+        if after is not None:
+            q = q.where(
+                after_row(tc.c.started_at, [tc.c.run_id, tc.c.seq], after, newest_first=True)
+            )
         if tool is not None:
             q = q.where(tc.c.tool == tool)
         if status is not None:
@@ -330,14 +352,56 @@ class RunsSql(SqlBase):
 
     # -- handoffs, idempotency ------------------------------------------------------------
 
-    def list_handoffs(self, queue: str | None = None) -> list[Handoff]:
-        """Handoff packets, newest first."""
-        q = sa.select(t.handoffs).order_by(t.handoffs.c.created_at.desc())
-        if queue is not None:
-            q = q.where(t.handoffs.c.queue == queue)
+    def list_handoffs(
+        self,
+        queue: str | None = None,
+        *,
+        status: str | None = None,
+        agent: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Handoff]:
+        """Handoff packets, newest first (then by id).
+
+        Args:
+            queue: Only packets of this queue.
+            status: Only packets in this status (e.g. ``open``).
+            agent: Only packets of this agent's runs.
+            after: Keyset cursor ``(created_at, id)`` of the last packet of the previous
+                page: only packets strictly after it in this order.
+            limit: At most this many (None: all; every page and endpoint passes one).
+        """
+        h = t.handoffs.c
+        q = sa.select(t.handoffs).where(*_handoff_filter(queue, status, agent))
+        if after is not None:
+            q = q.where(after_row(h.created_at, [h.id], after, newest_first=True))
+        q = q.order_by(h.created_at.desc(), h.id)
+        if limit is not None:
+            q = q.limit(limit)
         with self._tx() as conn:
             rows = conn.execute(q).mappings().all()
         return [Handoff.model_validate(dict(r)) for r in rows]
+
+    def count_handoffs(
+        self,
+        queue: str | None = None,
+        *,
+        status: str | None = None,
+        agents: Collection[str] | None = None,
+    ) -> int:
+        """How many handoff packets match (``COUNT`` in SQL, on the status index).
+
+        Args:
+            queue: Only packets of this queue.
+            status: Only packets in this status (e.g. ``open``).
+            agents: Only packets of these agents (None: of every agent).
+        """
+        q = sa.select(sa.func.count()).select_from(t.handoffs)
+        q = q.where(*_handoff_filter(queue, status, None))
+        if agents is not None:
+            q = q.where(t.handoffs.c.agent.in_(sorted(agents)))
+        with self._tx() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def get_idempotency(self, key: str) -> IdempotencyRecord | None:
         """The result of a write applied under ``key``, or None."""
@@ -348,6 +412,52 @@ class RunsSql(SqlBase):
                 .first()
             )
         return IdempotencyRecord.model_validate(dict(row)) if row else None
+
+
+def _handoff_filter(
+    queue: str | None, status: str | None, agent: str | None
+) -> list[sa.ColumnElement[bool]]:
+    h = t.handoffs.c
+    found: list[sa.ColumnElement[bool]] = []
+    if queue is not None:
+        found.append(h.queue == queue)
+    if status is not None:
+        found.append(h.status == status)
+    if agent is not None:
+        found.append(h.agent == agent)
+    return found
+
+
+_TOOL_CALL_COLUMNS = [c for c in t.tool_calls.columns if c.name != "agent"]
+"""What a ``ToolCallRecord`` is read from (``agent`` is the store's copy of the run's)."""
+
+
+def _label_tool_calls(conn: Connection, tools: dict[tuple[str, int], dict[str, Any]]) -> None:
+    """Set each tool-call row's ``agent`` to its stored run's (in the writing transaction,
+    after the batch's runs are written; None while the run is not stored). A record never
+    says which agent a call belongs to: only the run does."""
+    ids = sorted({rid for rid, _ in tools})
+    found = conn.execute(sa.select(t.runs.c.id, t.runs.c.agent).where(t.runs.c.id.in_(ids)))
+    agents: dict[str, str] = {str(rid): str(agent) for rid, agent in found}
+    for (rid, _), row in tools.items():
+        row["agent"] = agents.get(rid)
+
+
+def _relabel_tool_calls(conn: Connection, run_ids: list[str]) -> None:
+    """Give the stored tool calls of ``run_ids`` their run's agent where it differs: calls
+    written before their run was (their ``agent`` is NULL). One update on the primary
+    key's ``run_id`` prefix; it changes no row in the usual order (run first)."""
+    tc = t.tool_calls
+    run_agent = sa.select(t.runs.c.agent).where(t.runs.c.id == tc.c.run_id).scalar_subquery()
+    conn.execute(
+        sa.update(tc)
+        .where(
+            tc.c.run_id.in_(sorted(run_ids)),
+            run_agent.is_not(None),
+            tc.c.agent.is_distinct_from(run_agent),
+        )
+        .values(agent=run_agent)
+    )
 
 
 def _after_prefix(prefix: str) -> str | None:

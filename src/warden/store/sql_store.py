@@ -23,6 +23,7 @@ from warden.store.killswitch.switch import KillSwitchSql
 from warden.store.metrics import MetricsSql
 from warden.store.outcomes import OutcomesSql
 from warden.store.paging import PagingSql
+from warden.store.retention import RetentionSql
 from warden.store.rollout import RolloutSql
 from warden.store.runs import RunsSql
 from warden.store.scope import ScopeSql
@@ -50,6 +51,7 @@ class SqlStore(
     ScopeSql,
     TokensSql,
     AuditSql,
+    RetentionSql,
 ):
     """The store on a SQLAlchemy engine (see ``SqlBase`` for the arguments).
 

@@ -79,6 +79,12 @@ runs = sa.Table(
     sa.Index("ix_runs_agent_ended", "agent", "ended_at"),
     sa.Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),
     sa.Index("ix_runs_agent_routing_key", "agent", "routing_key"),
+    # The lists (``list_runs``), newest first: every run, by state, by agent and state,
+    # by agent and mode (``ix_runs_agent_started`` serves one agent's).
+    sa.Index("ix_runs_started", "started_at"),
+    sa.Index("ix_runs_status_started", "status", "started_at"),
+    sa.Index("ix_runs_agent_status_started", "agent", "status", "started_at"),
+    sa.Index("ix_runs_agent_mode_started", "agent", "mode", "started_at"),
 )
 
 tool_calls = sa.Table(
@@ -100,6 +106,12 @@ tool_calls = sa.Table(
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("ended_at", UTCDateTime()),
     sa.Column("latency_s", sa.Float, nullable=False, server_default="0"),
+    # The run's agent, copied by the store from the stored run as the call is written
+    # (``RunsSql.apply``), never from a record; NULL while its run is not stored.
+    sa.Column("agent", sa.String(64)),
+    sa.Index("ix_tool_calls_agent_started", "agent", "started_at"),
+    sa.Index("ix_tool_calls_started", "started_at"),
+    sa.Index("ix_tool_calls_status_started", "status", "started_at"),
 )
 
 model_calls = sa.Table(
@@ -130,12 +142,14 @@ approvals = sa.Table(
     sa.Column("args_hash", sa.String(64), nullable=False),
     sa.Column("rule", sa.String(64), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("decided_at", UTCDateTime()),
     sa.Column("decided_by", sa.String(256)),
     sa.Column("decision_reason", sa.Text),
+    sa.Index("ix_approvals_status_created", "status", "created_at"),
+    sa.Index("ix_approvals_agent_status_created", "agent", "status", "created_at"),
 )
 
 handoffs = sa.Table(
@@ -144,7 +158,7 @@ handoffs = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("run_id", sa.String(64), nullable=False, index=True),
     sa.Column("agent", sa.String(64), nullable=False),
-    sa.Column("queue", sa.String(128), nullable=False, index=True),
+    sa.Column("queue", sa.String(128), nullable=False),
     sa.Column("trigger", sa.String(64), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("input", JSON),
@@ -152,6 +166,10 @@ handoffs = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    sa.Index("ix_handoffs_created", "created_at"),
+    sa.Index("ix_handoffs_status_created", "status", "created_at"),
+    sa.Index("ix_handoffs_queue_status_created", "queue", "status", "created_at"),
+    sa.Index("ix_handoffs_agent_status_created", "agent", "status", "created_at"),
 )
 
 kill_switches = sa.Table(
@@ -203,6 +221,9 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("mac", sa.String(96)),  # HMAC under the audit key; NULL: written without one
+    # One agent's entries of some actions, newest first (the agent page's kill-switch
+    # timeline), without reading the ``run.decisions`` entry of each of its runs.
+    sa.Index("ix_audit_log_agent_action_seq", "agent", "action", "seq"),
 )
 
 audit_head = sa.Table(
@@ -289,14 +310,17 @@ incidents = sa.Table(
     sa.Column("summary", sa.Text, nullable=False),
     sa.Index("ix_incidents_agent_opened", "agent", "opened_at"),
     sa.Index("ix_incidents_dedup_status", "dedup_key", "status"),
+    sa.Index("ix_incidents_opened", "opened_at"),
+    sa.Index("ix_incidents_status_opened", "status", "opened_at"),
+    sa.Index("ix_incidents_agent_status_opened", "agent", "status", "opened_at"),
 )
 
 pages = sa.Table(
     "pages",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("agent", sa.String(64), nullable=False, index=True),
-    sa.Column("incident_id", sa.String(64), index=True),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("incident_id", sa.String(64)),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("target", sa.Text, nullable=False),
     sa.Column("recipient", sa.String(32), nullable=False, server_default=""),
@@ -307,6 +331,9 @@ pages = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("test", sa.Boolean, nullable=False),
     sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_pages_at", "at"),
+    sa.Index("ix_pages_agent_at", "agent", "at"),
+    sa.Index("ix_pages_incident_at", "incident_id", "at"),
 )
 
 drills = sa.Table(

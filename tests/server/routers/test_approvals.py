@@ -26,8 +26,8 @@ def test_approvals_need_reviewer_and_respect_agent_binding(api, store) -> None:
                 expires_at=now + timedelta(hours=1),
             )
         )
-    assert len(api.get("/api/approvals").json()) == 2
-    assert [a["id"] for a in api.get("/api/approvals", "router-bot").json()] == ["apr_0"]
+    assert len(api.get("/api/approvals").json()["items"]) == 2
+    assert [a["id"] for a in api.get("/api/approvals", "router-bot").json()["items"]] == ["apr_0"]
     assert (
         api.post("/api/approvals/apr_0/approve", "viewer", json={"reason": "ok"}).status_code == 403
     )

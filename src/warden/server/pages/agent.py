@@ -68,6 +68,10 @@ def _summary(ctx: ServerContext, agent: str) -> AgentSummary:
     return found
 
 
+_TIMELINE = 20
+"""Entries of an agent's timeline shown (rollout changes and kill-switch acts)."""
+
+
 def _timeline(
     ctx: ServerContext, agent: str, transitions: list[RolloutTransition]
 ) -> list[TimelineEntry]:
@@ -87,12 +91,14 @@ def _timeline(
         )
         for t in transitions
     ]
+    switched = ctx.store.list_audit(
+        agent=agent, actions=wording.KILL_SWITCH_ACTIONS, limit=_TIMELINE, newest=True
+    )
     entries += [
         TimelineEntry(at=e.at, what=wording.action_words(e.action), actor=e.actor, reason=e.reason)
-        for e in ctx.store.list_audit(agent=agent)
-        if e.action.startswith("kill_switch.")
+        for e in switched
     ]
-    return sorted(entries, key=lambda e: e.at, reverse=True)[:20]
+    return sorted(entries, key=lambda e: e.at, reverse=True)[:_TIMELINE]
 
 
 def agent_page_response(

@@ -27,11 +27,10 @@ def fleet_page(
     """Every agent, red first, with the numbers of today."""
     agents = [a for a in fleet(ctx.store, ctx.clock) if who.may_act_on(a.agent)]
     names = {a.agent for a in agents}
-    handoffs = [h for h in ctx.store.list_handoffs() if h.status == "open" and h.agent in names]
-    incidents = [
-        i for i in ctx.store.list_incidents(status=IncidentStatus.OPEN) if i.agent in names
-    ]
-    approvals = [a for a in ctx.store.list_approvals(ApprovalStatus.PENDING) if a.agent in names]
+    # Counted by the database, of the agents shown (an empty fleet counts nothing).
+    handoffs = ctx.store.count_handoffs(status="open", agents=names) if names else 0
+    incidents = ctx.store.count_incidents(status=IncidentStatus.OPEN, agents=names) if names else 0
+    approvals = ctx.store.count_approvals(ApprovalStatus.PENDING, agents=names) if names else 0
     tally = {tone: sum(a.health == tone for a in agents) for tone in ("red", "amber", "green")}
     return render(
         request,
@@ -40,9 +39,9 @@ def fleet_page(
         agents=agents,
         tally=tally,
         runs_today=sum(a.runs_today for a in agents),
-        approvals=len(approvals),
-        handoffs=len(handoffs),
-        incidents=len(incidents),
+        approvals=approvals,
+        handoffs=handoffs,
+        incidents=incidents,
         killed=[a.agent for a in agents if a.kill_switch.engaged],
         releases={
             a.agent: found

@@ -39,6 +39,11 @@ _DONE = {
 }
 
 
+QUEUE_PAGE = 100
+"""Calls waiting and runs handed to people shown at most (the oldest calls, the newest
+runs); the page says how many more there are (counted by the database)."""
+
+
 @dataclass(frozen=True)
 class Waiting:
     """A call waiting for a person, with what its run did so far."""
@@ -59,9 +64,9 @@ def queue_response(
 ) -> Response:
     """The review queue (also re-shown with an error after a refused decision)."""
     waiting: list[Waiting] = []
-    for a in ctx.store.list_approvals(ApprovalStatus.PENDING):
-        if not who.may_act_on(a.agent):
-            continue
+    mine = None if who.agent is None else [who.agent]
+    pending = ctx.store.list_approvals(ApprovalStatus.PENDING, agent=who.agent, limit=QUEUE_PAGE)
+    for a in pending:
         detail = ctx.store.get_run(a.run_id)
         before = [c for c in detail.tool_calls if c.seq < a.seq] if detail else []
         waiting.append(
@@ -71,17 +76,23 @@ def queue_response(
                 steps=[explain_tool_call(c) for c in before],
             )
         )
-    handoffs: list[Handoff] = [
-        h for h in ctx.store.list_handoffs() if h.status == "open" and who.may_act_on(h.agent)
-    ]
+    handoffs: list[Handoff] = ctx.store.list_handoffs(
+        status="open", agent=who.agent, limit=QUEUE_PAGE
+    )
+    more_waiting = more_handoffs = 0
+    if len(pending) == QUEUE_PAGE:
+        more_waiting = ctx.store.count_approvals(ApprovalStatus.PENDING, agents=mine) - QUEUE_PAGE
+    if len(handoffs) == QUEUE_PAGE:
+        more_handoffs = ctx.store.count_handoffs(status="open", agents=mine) - QUEUE_PAGE
     return render(
         request,
         "queue.html",
         who,
         status=status,
         waiting=waiting,
-        handoffs=handoffs[:100],
-        more_handoffs=max(0, len(handoffs) - 100),
+        more_waiting=max(0, more_waiting),
+        handoffs=handoffs,
+        more_handoffs=max(0, more_handoffs),
         can_decide=who.role.at_least(Role.REVIEWER),
         error=error,
         notice=notice,

@@ -20,6 +20,7 @@ from warden.core.spec import Access, AgentSpec, ArgumentConstraint, KillCriterio
 
 __all__ = [
     "ACCESS",
+    "KILL_SWITCH_ACTIONS",
     "READINESS",
     "RUN_STATES",
     "STAGES",
@@ -105,6 +106,9 @@ _ACTIONS: dict[str, str] = {
     "token.revoked": "API token revoked",
     "api.denied": "Access refused",
 }
+
+KILL_SWITCH_ACTIONS: tuple[str, ...] = tuple(a for a in _ACTIONS if a.startswith("kill_switch."))
+"""The audit actions of the kill switch (an agent's timeline shows them)."""
 
 _METRICS: dict[str, str] = {
     "error_rate": "error rate",

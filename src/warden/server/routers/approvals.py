@@ -6,7 +6,9 @@ recorded in the audit log by the store.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 
 from warden.core.runs import ApprovalRequest, ApprovalStatus
 from warden.core.tokens import Principal, Role
@@ -14,19 +16,37 @@ from warden.errors import NotFoundError
 from warden.server.bodies import ReasonBody
 from warden.server.deps import ServerContext, context, deny_other_agent, require
 from warden.server.routers import OPERATIONS_TAG
+from warden.server.routers.cursors import MAX_LIMIT, Page, decode_cursor, encode_cursor, page_of
 
 router = APIRouter(tags=[OPERATIONS_TAG, "approvals"])
 
 
-@router.get("/api/approvals", response_model=list[ApprovalRequest])
+def _cursor(a: ApprovalRequest) -> str:
+    return encode_cursor(a.created_at, a.id)
+
+
+@router.get("/api/approvals", response_model=Page[ApprovalRequest])
 def list_approvals(
     status: ApprovalStatus | None = ApprovalStatus.PENDING,
+    agent: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: str | None = None,
     ctx: ServerContext = Depends(context),
     who: Principal = Depends(require(Role.VIEWER)),
-) -> list[ApprovalRequest]:
-    """Approval requests (pending by default), oldest first."""
-    rows = ctx.store.list_approvals(status)
-    return [a for a in rows if who.may_act_on(a.agent)]
+) -> Page[ApprovalRequest]:
+    """Approval requests (pending by default), oldest first, ``limit`` per page (a token
+    bound to an agent sees that agent's only). ``next_cursor`` is the ``cursor`` of the
+    next page."""
+    if not who.may_act_on(agent or who.agent or ""):
+        return Page(items=[])
+    after = decode_cursor(cursor, str) if cursor else None
+    rows = ctx.store.list_approvals(
+        status,
+        agent=who.agent or agent,
+        after=(after[0], after[1]) if after else None,
+        limit=limit + 1,
+    )
+    return page_of(rows, limit, _cursor)
 
 
 def _decide(

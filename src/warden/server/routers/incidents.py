@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 
 from warden.core.incidents import Incident, IncidentStatus
 from warden.core.tokens import Principal, Role
@@ -10,19 +12,37 @@ from warden.errors import NotFoundError
 from warden.server.bodies import ReasonBody
 from warden.server.deps import ServerContext, context, deny_other_agent, require
 from warden.server.routers import OPERATIONS_TAG
+from warden.server.routers.cursors import MAX_LIMIT, Page, decode_cursor, encode_cursor, page_of
 
 router = APIRouter(tags=[OPERATIONS_TAG, "incidents"])
 
 
-@router.get("/api/incidents", response_model=list[Incident])
+def _cursor(i: Incident) -> str:
+    return encode_cursor(i.opened_at, i.id)
+
+
+@router.get("/api/incidents", response_model=Page[Incident])
 def list_incidents(
     agent: str | None = None,
     status: IncidentStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: str | None = None,
     ctx: ServerContext = Depends(context),
     who: Principal = Depends(require(Role.VIEWER)),
-) -> list[Incident]:
-    """Incidents (kill criteria that tripped), newest first."""
-    return [i for i in ctx.store.list_incidents(agent, status=status) if who.may_act_on(i.agent)]
+) -> Page[Incident]:
+    """Incidents (kill criteria that tripped), newest first, ``limit`` per page (a token
+    bound to an agent sees that agent's only). ``next_cursor`` is the ``cursor`` of the
+    next page."""
+    if not who.may_act_on(agent or who.agent or ""):
+        return Page(items=[])
+    after = decode_cursor(cursor, str) if cursor else None
+    rows = ctx.store.list_incidents(
+        who.agent or agent,
+        status=status,
+        after=(after[0], after[1]) if after else None,
+        limit=limit + 1,
+    )
+    return page_of(rows, limit, _cursor)
 
 
 @router.post("/api/incidents/{incident_id}/ack", response_model=Incident)

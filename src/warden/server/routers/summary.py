@@ -40,8 +40,8 @@ def summary(
         amber=sum(a.health == "amber" for a in agents),
         green=sum(a.health == "green" for a in agents),
         runs_today=sum(a.runs_today for a in agents),
-        pending_approvals=len(ctx.store.list_approvals(ApprovalStatus.PENDING)),
-        open_handoffs=sum(h.status == "open" for h in ctx.store.list_handoffs()),
-        open_incidents=len(ctx.store.list_incidents(status=IncidentStatus.OPEN)),
+        pending_approvals=ctx.store.count_approvals(ApprovalStatus.PENDING),
+        open_handoffs=ctx.store.count_handoffs(status="open"),
+        open_incidents=ctx.store.count_incidents(status=IncidentStatus.OPEN),
         killed_agents=[a.agent for a in agents if a.kill_switch.engaged],
     )
