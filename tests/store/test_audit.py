@@ -59,6 +59,21 @@ def test_deleting_the_newest_row_is_caught_by_the_head(store: SqlStore, clock: F
     assert (check.intact, check.first_bad_seq) == (False, 3)
 
 
+def test_a_check_of_the_newest_entries_reads_only_them(store: SqlStore, clock: FakeClock) -> None:
+    _fill(store, clock, 10)
+    quick = store.check_audit(newest=4)
+    assert (quick.intact, quick.entries, quick.from_seq) == (True, 4, 7)
+    with store.engine.begin() as conn:  # an old entry: only the whole check sees it
+        conn.execute(sa.update(audit_log).where(audit_log.c.seq == 2).values(actor="mallory"))
+    assert store.check_audit(newest=4).intact
+    assert not store.verify_audit().intact
+    with store.engine.begin() as conn:  # a new one: both do
+        conn.execute(sa.update(audit_log).where(audit_log.c.seq == 9).values(actor="mallory"))
+    check = store.check_audit(newest=4)
+    assert (check.intact, check.first_bad_seq) == (False, 9)
+    assert store.check_audit(newest=100).from_seq == 1  # more than the log: all of it
+
+
 def test_concurrent_appends_from_threads_never_fork_the_chain(
     database_url: str, clock: FakeClock
 ) -> None:

@@ -27,10 +27,10 @@ CALLS = [ToolCallStatus.SUCCEEDED, ToolCallStatus.DENIED, ToolCallStatus.FAILED]
 
 
 def _history(rng: random.Random, n: int) -> list[RunRecorded | ToolCallRecorded]:
-    """``n`` runs of two agents, two versions and three modes ending over 30 hours."""
+    """``n`` runs of two agents, two versions and three modes ending over 100 hours."""
     events: list[RunRecorded | ToolCallRecorded] = []
     for i in range(n):
-        ended = T0 + timedelta(seconds=rng.uniform(0, 30 * 3600))
+        ended = T0 + timedelta(seconds=rng.uniform(0, 100 * 3600))
         run = RunRecord(
             id=f"r{i}",
             agent=rng.choice(["a", "a", "b"]),
@@ -86,13 +86,14 @@ def test_any_window_reads_the_same_as_its_raw_runs(store: SqlStore) -> None:
     history = _history(rng, 400)
     for i in range(0, len(history), 97):  # batches, as the recorder sends them
         store.apply(history[i : i + 97])
-    edges = [T0 + timedelta(seconds=rng.uniform(-600, 31 * 3600)) for _ in range(24)]
+    edges = [T0 + timedelta(seconds=rng.uniform(-600, 101 * 3600)) for _ in range(24)]
     edges += [T0 + timedelta(hours=3), T0 + timedelta(hours=7, minutes=30)]  # aligned ones
+    edges += [T0 + timedelta(hours=14), T0 + timedelta(hours=38)]  # midnights
     for since in edges:
         for until in [
             None,
             since + timedelta(minutes=rng.uniform(0.1, 4)),
-            since + timedelta(hours=rng.uniform(0.5, 12)),
+            since + timedelta(hours=rng.uniform(0.5, 60)),
         ]:
             for kw in ({}, {"spec_hash": "h2"}, {"mode": RunMode.LIVE}):
                 _same(
@@ -111,10 +112,10 @@ def test_a_replayed_batch_adds_nothing(store: SqlStore) -> None:
     _same(once, _brute(store, "a", T0, None))
 
 
-def test_daily_series_sums_hour_buckets(store: SqlStore) -> None:
+def test_daily_series_sums_day_buckets(store: SqlStore) -> None:
     store.apply(_history(random.Random(5), 200))
     day = T0.replace(hour=0)
-    series = store.run_totals_series("a", since=day, step=timedelta(days=1), count=3)
+    series = store.run_totals_series("a", since=day, step=timedelta(days=1), count=5)
     for i, got in enumerate(series):
         start = day + timedelta(days=i)
         _same(got, _brute(store, "a", start, start + timedelta(days=1)))

@@ -333,6 +333,8 @@ class ChainCheck(_Model):
     """The anchored entry checked (None: no anchor given)."""
     runs_checked: int = 0
     """Finished runs whose tool calls and decisions matched what was sealed."""
+    from_seq: int = 1
+    """The first entry checked: 1 for the whole log, more for a check of the newest only."""
     runs_pruned: int = 0
     """Sealed runs no longer stored because a recorded prune (``store.pruned``) removed
     them (retention): their seals are checked in the chain, their rows are gone."""
@@ -348,6 +350,7 @@ def verify_chain(
     *,
     key: AuditKey | None = None,
     anchor: AuditAnchor | None = None,
+    from_seq: int = 1,
 ) -> ChainCheck:
     """Check that ``entries`` (in ``seq`` order) form an unbroken chain ending at ``head``.
 
@@ -359,14 +362,17 @@ def verify_chain(
         head: The head as stored.
         key: The audit key (None: authenticity is not checked, and ``warnings`` says so).
         anchor: A head exported earlier; the log must still hold that entry unchanged.
+        from_seq: The first entry given (1: the whole log). Above 1 only the newest entries
+            are checked: their links to each other and to the head, not to older ones (a
+            quick check for a page; ``warden audit verify`` checks the whole log).
 
     Returns:
         ``intact=True``, or the first entry that was altered, removed or forged and why.
     """
-    prev_hash = GENESIS_HASH
+    prev_hash: str | None = GENESIS_HASH if from_seq <= 1 else None
     prev_mac: str | None = None
     first_mac: int | None = None
-    expected = 1
+    expected = max(1, from_seq)
     count = 0
     unauthenticated = 0
     anchored: AuditEntry | None = None
@@ -397,7 +403,7 @@ def verify_chain(
             return bad(
                 entry.seq, f"entry {entry.seq} was altered (its fields do not match its hash)"
             )
-        if entry.prev_hash != prev_hash:
+        if prev_hash is not None and entry.prev_hash != prev_hash:
             return bad(
                 entry.seq - 1,
                 f"entry {entry.seq - 1} was altered or replaced "
@@ -483,6 +489,7 @@ def verify_chain(
         unauthenticated=unauthenticated,
         anchor_seq=anchor.seq if anchor is not None else None,
         warnings=warnings,
+        from_seq=max(1, from_seq),
     )
 
 

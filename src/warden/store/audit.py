@@ -394,22 +394,22 @@ def _pruned_by(seal: AuditEntry, prunes: list[tuple[int, str | None, datetime]])
     )
 
 
-def _check_run_decisions(conn: Connection, check: ChainCheck) -> ChainCheck:
-    """``check`` with every finished run's sealed decisions compared with the store's
-    ``tool_calls`` and ``runs`` (the newest seal of each run), first failure in log order."""
+def _check_run_decisions(conn: Connection, check: ChainCheck, after_seq: int = 0) -> ChainCheck:
+    """``check`` with every finished run's sealed decisions (in entries after ``after_seq``)
+    compared with the store's ``tool_calls`` and ``runs`` (the newest seal of each run),
+    first failure in log order."""
     log = t.audit_log
     is_seal = log.c.action == RUN_DECISIONS
     superseded: dict[str, int] = {}  # run -> its newest seal, for runs sealed again
     for subject, seq in conn.execute(
         sa.select(log.c.subject, sa.func.max(log.c.seq))
-        .where(is_seal)
+        .where(is_seal, log.c.seq > after_seq)
         .group_by(log.c.subject)
         .having(sa.func.count() > 1)
     ):
         superseded[subject] = seq
     prunes = _prunes(conn)
     checked = pruned = 0
-    after_seq = 0
     while True:
         page = [
             AuditEntry.model_validate(dict(r))
@@ -554,21 +554,40 @@ class AuditSql(SqlBase):
         return self.check_audit()
 
     def check_audit(
-        self, *, key: AuditKey | None = None, anchor: AuditAnchor | None = None
+        self,
+        *,
+        key: AuditKey | None = None,
+        anchor: AuditAnchor | None = None,
+        newest: int | None = None,
     ) -> ChainCheck:
-        """Check the whole log on one snapshot of the database: the chain against the head,
-        the MACs (with ``key``, else the store's own; without either, ``warnings`` says
+        """Check the log on one snapshot of the database: the chain against the head, the
+        MACs (with ``key``, else the store's own; without either, ``warnings`` says
         authenticity was not checked), the ``anchor`` if given, and then the sealed
-        decisions of every finished run against ``tool_calls`` and ``runs``."""
+        decisions of every finished run against ``tool_calls`` and ``runs``.
+
+        Args:
+            key: The audit key (default: the store's).
+            anchor: A head exported earlier, to check against.
+            newest: Check only this many of the newest entries and the runs they seal
+                (a page's quick check: its cost does not grow with the log); None: all.
+        """
         key = key if key is not None else self.audit_key
         with self._snapshot_tx() as conn:
             head = _read_head(conn) or AuditHead()
+            first = 1 if newest is None else max(1, head.seq - newest + 1)
             rows = conn.execute(
-                sa.select(t.audit_log).order_by(t.audit_log.c.seq).execution_options(yield_per=1000)
+                sa.select(t.audit_log)
+                .where(t.audit_log.c.seq >= first)
+                .order_by(t.audit_log.c.seq)
+                .execution_options(yield_per=1000)
             ).mappings()
             check = verify_chain(
-                (AuditEntry.model_validate(dict(r)) for r in rows), head, key=key, anchor=anchor
+                (AuditEntry.model_validate(dict(r)) for r in rows),
+                head,
+                key=key,
+                anchor=anchor if first == 1 else None,
+                from_seq=first,
             )
             if not check.intact:
                 return check
-            return _check_run_decisions(conn, check)
+            return _check_run_decisions(conn, check, after_seq=first - 1)

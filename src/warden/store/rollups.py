@@ -1,4 +1,4 @@
-"""Rollups: per-minute and per-hour totals of the runs that ended, kept as they end.
+"""Rollups: per-minute, per-hour and per-day totals of the runs that ended, kept as they end.
 
 Every metric over a window (kill criteria, SLOs, gates, fleet health, daily charts) reads
 ``RunTotals`` summed from these buckets, so its cost grows with the window's number of
@@ -9,9 +9,10 @@ buckets, not with its number of runs.
   minute and hour buckets of ``(agent, spec_hash, mode)``, by ``ended_at``. A replayed
   batch finishes nothing, so it adds nothing. Tool calls recorded after their run ended
   (a late OTLP span) adjust the run's buckets by the difference.
-- **Read** exactly: a window ``[since, until)`` is whole hours from the hour table, whole
-  minutes from the minute table at its edges, and the raw runs of its partial first (and
-  last) minute, which are at most a minute of runs.
+- **Read** exactly: a window ``[since, until)`` is whole days from the day buckets, whole
+  hours and then whole minutes at its edges, and the raw runs of its partial first (and
+  last) minute, which are at most a minute of runs: a 40-day window reads about 40 + 2 × 23
+  + 2 × 59 buckets, whatever the traffic.
 - **Rebuilt** from the raw rows by ``rebuild`` (``warden db rebuild-rollups``; migration
   0008 runs it once on an existing store).
 """
@@ -43,8 +44,9 @@ __all__ = [
 
 MINUTE = 60
 HOUR = 3600
-RESOLUTIONS_S = (MINUTE, HOUR)
-"""Bucket sizes kept, in seconds."""
+DAY = 86_400
+RESOLUTIONS_S = (MINUTE, HOUR, DAY)
+"""Bucket sizes kept, in seconds (days are UTC days)."""
 
 _R, _L = t.run_rollups, t.run_latency_rollups
 _KEY = ("agent", "spec_hash", "mode", "resolution_s", "bucket_start")
@@ -276,7 +278,8 @@ def read_totals(
     mode: RunMode | None = None,
 ) -> RunTotals:
     """The totals of ``agent``'s runs that ended in ``[since, until)`` (``until`` None: up
-    to now), exact: whole hours, whole minutes at the edges, raw runs of partial minutes.
+    to now), exact: whole days, then whole hours and minutes at the edges, and the raw runs
+    of partial minutes.
 
     Args:
         conn: A connection.
@@ -294,27 +297,29 @@ def read_totals(
     parts: list[RunTotals] = []
     if first_minute > since:
         parts.append(_raw(conn, agent, since, first_minute, spec_hash, mode))
-    hours_from = _ceil(first_minute, HOUR)
+    last_minute = _floor(until, MINUTE) if until is not None else None
 
-    def minutes(start: datetime, end: datetime | None) -> None:
-        parts.extend(_buckets(conn, agent, MINUTE, start, end, spec_hash, mode).values())
+    def cover(start: datetime, end: datetime | None, levels: tuple[int, ...]) -> None:
+        """Add the buckets covering ``[start, end)`` (minute-aligned), coarsest first."""
+        size, finer = levels[0], levels[1:]
+        if not finer:
+            parts.extend(_buckets(conn, agent, size, start, end, spec_hash, mode).values())
+            return
+        lo = _ceil(start, size)
+        hi = _floor(end, size) if end is not None else None
+        if hi is not None and hi <= lo:  # no whole unit of this size inside
+            cover(start, end, finer)
+            return
+        if lo > start:
+            cover(start, lo, finer)
+        # until None: the open unit's bucket holds what ended in it so far
+        parts.extend(_buckets(conn, agent, size, lo, hi, spec_hash, mode).values())
+        if hi is not None and end is not None and end > hi:
+            cover(hi, end, finer)
 
-    def hours(start: datetime, end: datetime | None) -> None:
-        parts.extend(_buckets(conn, agent, HOUR, start, end, spec_hash, mode).values())
-
-    if until is None:  # the open hour's bucket holds what ended in it so far
-        minutes(first_minute, hours_from)
-        hours(hours_from, None)
-        return RunTotals.sum(parts)
-    last_minute = _floor(until, MINUTE)
-    hours_to = _floor(last_minute, HOUR)
-    if hours_to <= hours_from:
-        minutes(first_minute, last_minute)
-    else:
-        minutes(first_minute, hours_from)
-        hours(hours_from, hours_to)
-        minutes(hours_to, last_minute)
-    if until > last_minute:
+    if last_minute is None or last_minute > first_minute:
+        cover(first_minute, last_minute, (DAY, HOUR, MINUTE))
+    if until is not None and last_minute is not None and until > last_minute:
         parts.append(_raw(conn, agent, last_minute, until, spec_hash, mode))
     return RunTotals.sum(parts)
 
@@ -330,8 +335,8 @@ def read_totals_series(
     mode: RunMode | None = None,
 ) -> list[RunTotals]:
     """Totals of ``count`` consecutive windows of ``step`` from ``since`` (daily charts):
-    one read of the hour buckets when ``since`` and ``step`` are whole hours, else one
-    ``read_totals`` per window.
+    one read of the day (or hour) buckets when ``since`` and ``step`` are whole days (or
+    hours), else one ``read_totals`` per window.
 
     Raises:
         ValueError: ``step`` is not positive or ``count`` is negative.
@@ -339,7 +344,8 @@ def read_totals_series(
     if step <= timedelta(0) or count < 0:
         raise ValueError("step must be positive and count at least 0")
     seconds = int(step.total_seconds())
-    if _floor(since, HOUR) != since or seconds % HOUR:
+    size = DAY if _floor(since, DAY) == since and seconds % DAY == 0 else HOUR
+    if _floor(since, size) != since or seconds % size:
         return [
             read_totals(
                 conn,
@@ -352,7 +358,7 @@ def read_totals_series(
             for i in range(count)
         ]
     out = [RunTotals() for _ in range(count)]
-    found = _buckets(conn, agent, HOUR, since, since + count * step, spec_hash, mode)
+    found = _buckets(conn, agent, size, since, since + count * step, spec_hash, mode)
     for at, part in found.items():
         i = int((at - since).total_seconds()) // seconds
         out[i] = out[i] + part

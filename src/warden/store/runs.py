@@ -192,10 +192,15 @@ class RunsSql(SqlBase):
         if where.until is not None:
             q = q.where(t.runs.c.started_at < where.until)
         if where.denied_only:
-            denied = sa.select(t.tool_calls.c.run_id).where(
-                t.tool_calls.c.run_id == t.runs.c.id, t.tool_calls.c.status == "denied"
-            )
-            q = q.where(denied.exists())
+            # From the denied calls (index on status, or agent), not run by run: a
+            # correlated EXISTS walks every run when denials are rare (26 s at 1M calls).
+            tc = t.tool_calls.c
+            denied = sa.select(tc.run_id).where(tc.status == ToolCallStatus.DENIED.value)
+            if where.agent is not None:
+                denied = denied.where(tc.agent == where.agent)
+            if where.since is not None:  # a run's calls start after it does
+                denied = denied.where(tc.started_at >= where.since)
+            q = q.where(t.runs.c.id.in_(denied))
         if where.after is not None:  # keyset cursor: strictly after (started_at, id) in this order
             at, rid = where.after
             q = q.where(

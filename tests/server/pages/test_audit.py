@@ -29,3 +29,11 @@ def test_audit_page_shows_the_chain_status_and_notices_tampering(
         conn.execute(sa.update(t.audit_log).where(t.audit_log.c.seq == 2).values(reason="edited"))
     broken = pages.text("/audit")
     assert "Chain broken" in broken and "Entry #2" in broken
+
+
+def test_the_page_checks_the_newest_entries_only_and_says_so(
+    pages: Pages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "CHECKED_ON_VIEW", 3)
+    page = pages.as_("viewer").text("/audit")
+    assert "The newest 3 entries" in page and "warden audit verify" in page
