@@ -11,8 +11,8 @@ buckets, not with its number of runs.
   (a late OTLP span) adjust the run's buckets by the difference.
 - **Read** exactly: a window ``[since, until)`` is whole days from the day buckets, whole
   hours and then whole minutes at its edges, and the raw runs of its partial first (and
-  last) minute, which are at most a minute of runs: a 40-day window reads about 40 + 2 × 23
-  + 2 × 59 buckets, whatever the traffic.
+  last) minute, which are at most a minute of runs: a 40-day window reads at most 40 + 2 * 23
+  + 2 * 59 buckets, whatever the traffic.
 - **Rebuilt** from the raw rows by ``rebuild`` (``warden db rebuild-rollups``; migration
   0008 runs it once on an existing store).
 """
