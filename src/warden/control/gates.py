@@ -9,17 +9,19 @@ the readiness item fails (no data is not a pass).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warden.core.audit import MODE_OVERRIDE
 from warden.core.clock import Clock
 from warden.core.gates import GateResult, canary_gate, shadow_gate
 from warden.core.ports import Store
 from warden.core.readiness import OVERRIDE_LOOKBACK, ReadinessFacts, ReadinessReport, review
 from warden.core.rollout import RolloutState, Stage
-from warden.core.runs import RunFilter, RunMode
+from warden.core.runs import RunMode
 from warden.core.slo import evaluate_slo
 from warden.core.spec import AgentSpec
 from warden.errors import GateNotPassed, NotFoundError
@@ -27,6 +29,8 @@ from warden.errors import GateNotPassed, NotFoundError
 __all__ = ["evaluate_gate", "gate_check", "readiness", "readiness_facts", "spec_of"]
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_OVERRIDES_READ = 1_000
+"""Newest rollout-override entries the readiness review reads (it needs to know "any")."""
 
 
 def spec_of(store: Store, agent: str, spec_hash: str) -> AgentSpec:
@@ -59,9 +63,16 @@ def readiness_facts(
     spec_hash = spec.content_hash()
     result = store.latest_eval_result(spec.name, spec_hash)
     since = (now or datetime.now(UTC)) - OVERRIDE_LOOKBACK
-    forced = store.list_runs(
-        RunFilter(agent=spec.name, spec_hash=spec_hash, mode_override=True, since=since, limit=1000)
+    # From the audit log's run.mode_override entries (rare; read on (agent, action, seq)),
+    # not by scanning a week of the agent's runs.
+    overrides = store.list_audit(
+        agent=spec.name, actions=[MODE_OVERRIDE], newest=True, limit=_OVERRIDES_READ
     )
+    forced = [
+        e
+        for e in overrides
+        if e.at >= since and json.loads(e.after or "{}").get("spec_hash") == spec_hash
+    ]
     return ReadinessFacts(
         runbook_found=found,
         test_page_delivered_at=max(delivered) if delivered else None,

@@ -435,9 +435,11 @@ class ControlStore(Protocol):
         limit: int | None = None,
         actions: Collection[str] | None = None,
         newest: bool = False,
+        before_seq: int | None = None,
     ) -> list[AuditEntry]:
         """Entries in order, optionally for one agent and some actions, after entry
-        ``after_seq`` (with ``newest``: the newest ``limit``, still in order)."""
+        ``after_seq`` and before ``before_seq`` (with ``newest``: the newest ``limit``,
+        still in order)."""
         ...
 
     def audit_head(self) -> AuditHead:

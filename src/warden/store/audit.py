@@ -471,6 +471,7 @@ class AuditSql(SqlBase):
         limit: int | None = None,
         actions: Collection[str] | None = None,
         newest: bool = False,
+        before_seq: int | None = None,
     ) -> list[AuditEntry]:
         """Entries in ``seq`` order, optionally for one agent, after ``after_seq``: the acts
         of people and of Warden's control, without the ``run.decisions`` entries that seal
@@ -484,12 +485,18 @@ class AuditSql(SqlBase):
                 agent's are then read on ``(agent, action, seq)``, not among the
                 ``run.decisions`` entries of all its runs.
             newest: With ``limit``, the newest ``limit`` entries (still oldest first).
+            before_seq: Only entries numbered below this (paging back from the newest, on
+                the partial index of acts).
         """
         if actions is None:
-            return self.audit_entries(agent=agent, after_seq=after_seq, limit=limit, newest=newest)
+            return self.audit_entries(
+                agent=agent, after_seq=after_seq, limit=limit, newest=newest, before_seq=before_seq
+            )
         log = t.audit_log
         wanted = sorted(set(actions) - {RUN_DECISIONS})
         q = sa.select(log).where(log.c.seq > after_seq, log.c.action.in_(wanted))
+        if before_seq is not None:
+            q = q.where(log.c.seq < before_seq)
         if agent is not None:
             q = q.where(log.c.agent == agent)
         q = q.order_by(log.c.seq.desc() if newest else log.c.seq)
@@ -508,6 +515,7 @@ class AuditSql(SqlBase):
         limit: int | None = None,
         runs: bool = False,
         newest: bool = False,
+        before_seq: int | None = None,
     ) -> list[AuditEntry]:
         """Entries in ``seq`` order.
 
@@ -517,9 +525,12 @@ class AuditSql(SqlBase):
             limit: At most this many.
             runs: Include the ``run.decisions`` entries, one per finished run.
             newest: With ``limit``, the newest ``limit`` entries (still oldest first).
+            before_seq: Only entries numbered below this (paging back from the newest).
         """
         log = t.audit_log
         q = sa.select(log).where(log.c.seq > after_seq)
+        if before_seq is not None:
+            q = q.where(log.c.seq < before_seq)
         if not runs:
             q = q.where(log.c.action != RUN_DECISIONS)
         if agent is not None:

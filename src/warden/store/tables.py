@@ -224,6 +224,21 @@ audit_log = sa.Table(
     # One agent's entries of some actions, newest first (the agent page's kill-switch
     # timeline), without reading the ``run.decisions`` entry of each of its runs.
     sa.Index("ix_audit_log_agent_action_seq", "agent", "action", "seq"),
+    # People's and Warden's acts without the one ``run.decisions`` seal per finished run
+    # (the audit page and /api/audit): partial, so a page of acts is one index range.
+    sa.Index(
+        "ix_audit_log_acts",
+        "seq",
+        sqlite_where=sa.text("action <> 'run.decisions'"),
+        postgresql_where=sa.text("action <> 'run.decisions'"),
+    ),
+    sa.Index(
+        "ix_audit_log_agent_acts",
+        "agent",
+        "seq",
+        sqlite_where=sa.text("action <> 'run.decisions'"),
+        postgresql_where=sa.text("action <> 'run.decisions'"),
+    ),
 )
 
 audit_head = sa.Table(

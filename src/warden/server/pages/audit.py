@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 AUDIT_PAGE = 50
 """Entries per page."""
-CHECKED_ON_VIEW = 5_000
+CHECKED_ON_VIEW = 1_000
 """Newest entries (and the runs they seal) checked on each view: the page's cost does not
 grow with the log. ``warden audit verify`` checks all of it."""
 
@@ -26,14 +26,9 @@ def _audit_page(
     ctx: ServerContext, agent: str | None, before: int, limit: int
 ) -> tuple[list[AuditEntry], int | None]:
     """Up to ``limit`` entries numbered below ``before``, newest first, and where the next
-    page starts (None on the last page). Reads backwards in windows of sequence numbers."""
-    found: list[AuditEntry] = []
-    high = before - 1
-    while high > 0 and len(found) <= limit:
-        low = max(0, high - 1000)
-        rows = ctx.store.list_audit(agent=agent, after_seq=low, limit=high - low)
-        found.extend(reversed([e for e in rows if e.seq <= high]))
-        high = low
+    page starts (None on the last page): one read on the partial index of acts."""
+    found = ctx.store.list_audit(agent=agent, before_seq=before, limit=limit + 1, newest=True)
+    found.reverse()
     page = found[:limit]
     return page, (page[-1].seq if len(found) > limit else None)
 
