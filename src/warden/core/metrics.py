@@ -142,7 +142,8 @@ class RunTotals(_Model):
         latency = dict(self.latency)
         for b, n in other.latency.items():
             latency[b] = latency.get(b, 0) + n
-        return RunTotals(
+        # Both sides are valid already: no validation on this hot path (rollup writes).
+        return RunTotals.model_construct(
             finished=self.finished + other.finished,
             resolved=self.resolved + other.resolved,
             escalated=self.escalated + other.escalated,

@@ -87,7 +87,8 @@ class _Delta:
     def add(self, agent: str, spec_hash: str, mode: str, at: datetime, part: RunTotals) -> None:
         for res in RESOLUTIONS_S:
             key = (agent, spec_hash, mode, res, _floor(at, res))
-            self.totals[key] = self.totals.get(key, RunTotals()) + part
+            known = self.totals.get(key)
+            self.totals[key] = part if known is None else known + part
 
 
 def _calls(lines: Iterable[DecisionLine]) -> tuple[int, int, int]:
