@@ -49,3 +49,19 @@ def test_incidents_list_ack_resolve(cli, store, gov) -> None:
     assert cli("incidents", "show", "inc_nope").exit_code == 1
     actions = [e["action"] for e in json.loads(cli("audit", "log", "--json").stdout)]
     assert actions[-3:] == ["incident.opened", "incident.acknowledged", "incident.resolved"]
+
+
+def test_ack_and_resolve_tell_pagerduty(cli, store, make_governor, spec_factory, sink) -> None:
+    pd = {"type": "pagerduty", "target": "R0UTINGKEY", "url": f"{sink.url}/pd"}
+    gov = make_governor(spec_factory({}, oncall={"channels": [pd]}), kill_criteria_every_s=None)
+    incident(store, gov)
+    acked = cli("incidents", "ack", "inc_1")
+    assert acked.exit_code == 0, acked.output
+    assert "acknowledge sent via pagerduty pagerduty routing key R0UT…: delivered" in acked.output
+    assert cli("incidents", "resolve", "inc_1", "--reason", "fixed").exit_code == 0
+    assert [(b["event_action"], b["dedup_key"]) for b in sink.bodies("/pd")] == [
+        ("acknowledge", "test-agent:e:1"),
+        ("resolve", "test-agent:e:1"),
+    ]
+    shown = cli("incidents", "show", "inc_1").output
+    assert "acknowledge to owner via pagerduty" in shown and "resolve to owner" in shown

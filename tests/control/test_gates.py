@@ -33,6 +33,7 @@ def ready_facts(clock) -> ReadinessFacts:
     return ReadinessFacts(
         runbook_found=True,
         test_page_delivered_at=clock.now(),
+        test_paged_channels=["webhook http://127.0.0.1:9/page"],
         last_drill_at=clock.now(),
         eval_cases=50,
         eval_passed=True,

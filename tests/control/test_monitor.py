@@ -64,6 +64,7 @@ def test_a_pass_trips_pages_escalates_and_auto_advances(
             lambda store, spec, root=None, now=None: ReadinessFacts(
                 runbook_found=True,
                 test_page_delivered_at=clock.now(),
+                test_paged_channels=[f"webhook {sink.url}/owner", f"webhook {sink.url}/backup"],
                 last_drill_at=clock.now(),
                 eval_cases=50,
                 eval_passed=True,

@@ -1,6 +1,7 @@
 """Paging: an incident goes to the owner's channels, an unacknowledged one to the backup
-owner's (once), a test page to every channel; every delivery is recorded. The pager is a
-fake that records what it was asked to send."""
+owner's (once), a test page to every channel; acknowledging or resolving tells the
+PagerDuty channels (same dedup key); every delivery is recorded. The pager is a fake that
+records what it was asked to send."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ import itertools
 import pytest
 
 from tests.conftest import make_incident, make_spec
-from warden.control.paging import escalate_unacknowledged, page_incident, send_test_page
+from warden.control.paging import (
+    escalate_unacknowledged,
+    page_incident,
+    send_test_page,
+    set_incident_status,
+    unresolved_incident,
+)
 from warden.core.decisions import RuleMode
 from warden.core.incidents import Incident, IncidentStatus, PageDelivery
-from warden.core.paging import Page
+from warden.core.paging import Page, channel_label, delivery_label
+from warden.core.runs import SpecVersion
 from warden.core.spec import OnCallChannel
+from warden.errors import RunStateError
 
 ONCALL = {
     "channels": [
@@ -33,9 +42,11 @@ class FakePager:
     def __init__(self, failing: set[str] | None = None) -> None:
         self.sent: list[tuple[Page, list[str]]] = []
         self.failing = failing or set()
+        self.targets: list[str] = []
 
     def send(self, page: Page, channels: list[OnCallChannel]) -> list[PageDelivery]:
         self.sent.append((page, [c.type for c in channels]))
+        self.targets = [c.target for c in channels]
         return [
             PageDelivery(
                 id=f"pg_{next(_ids)}",
@@ -44,6 +55,7 @@ class FakePager:
                 channel=c.type,
                 target=c.target,
                 recipient=page.recipient,
+                event_action=page.event_action,
                 delivered=c.type not in self.failing,
                 error="HTTP 500" if c.type in self.failing else None,
                 test=page.test,
@@ -147,6 +159,12 @@ def test_a_test_page_goes_to_every_channel_and_is_recorded(store, clock) -> None
     assert "No action needed" in page.summary
     assert all(d.test and d.delivered for d in deliveries)
     assert len(store.list_pages(agent=SPEC.name)) == 3
+    # recorded under Warden's name for each channel, which readiness matches on
+    oncall = SPEC.spec.oncall
+    assert oncall is not None
+    labels = [channel_label(c) for c in [*oncall.channels, *oncall.backup_channels]]
+    assert sorted(delivery_label(d) for d in store.list_pages(agent=SPEC.name)) == sorted(labels)
+    assert deliveries[1].target == "pagerduty routing key R0UT…"
 
 
 @pytest.mark.parametrize("failing", [set(), {"webhook", "pagerduty", "slack"}])
@@ -154,3 +172,114 @@ def test_every_test_delivery_is_recorded_delivered_or_not(store, clock, failing)
     deliveries = send_test_page(store, SPEC, FakePager(failing), clock)
     assert [d.delivered for d in deliveries] == [not failing] * 3
     assert len(store.list_pages(agent=SPEC.name)) == 3
+
+
+PD_ONCALL = {
+    "channels": [
+        {"type": "pagerduty", "target": "OWNERKEY"},
+        {"type": "slack", "target": "https://hooks.slack.com/owner"},
+        {"type": "pagerduty", "target": "OWNERKEY"},  # listed twice: told once
+    ],
+    "backup_channels": [
+        {"type": "pagerduty", "target": "BACKUPKEY"},
+        {"type": "webhook", "target": "https://hooks.example.com/backup"},
+    ],
+    "ack_timeout_s": 600,
+}
+PD_SPEC = make_spec({}, oncall=PD_ONCALL)
+
+
+def _pd_incident(store, clock) -> Incident:
+    store.save_spec_version(SpecVersion.of(PD_SPEC, clock.now()))
+    incident, _ = store.open_incident(
+        make_incident(
+            id=f"inc_{next(_ids)}",
+            agent=PD_SPEC.name,
+            spec_hash=PD_SPEC.content_hash(),
+            spec_version="1.0.0",
+            dedup_key=f"{PD_SPEC.name}:error_rate:1.0.0",
+            opened_at=clock.now(),
+            summary="error_rate 40% > 10%: paused the agent",
+        )
+    )
+    return incident
+
+
+def test_acknowledging_sends_pagerduty_acknowledge_with_the_triggers_dedup_key(
+    store, clock
+) -> None:
+    incident = _pd_incident(store, clock)
+    pager = FakePager()
+    clock.advance(30)
+    update = set_incident_status(
+        store,
+        incident.id,
+        IncidentStatus.ACKNOWLEDGED,
+        actor="dana",
+        clock=clock,
+        reason="on it",
+        pager=pager,
+    )
+    assert update.incident.status is IncidentStatus.ACKNOWLEDGED
+    assert update.incident.acked_by == "dana"
+    ((page, channels),) = pager.sent
+    assert channels == ["pagerduty"]  # PagerDuty only, each routing key once, not the backup's
+    assert pager.targets == ["OWNERKEY"]
+    assert (page.event_action, page.dedup_key, page.incident_id) == (
+        "acknowledge",
+        incident.dedup_key,
+        incident.id,
+    )
+    [recorded] = store.list_pages(incident_id=incident.id)
+    assert (recorded.event_action, recorded.delivered) == ("acknowledge", True)
+    assert [d.id for d in update.deliveries] == [recorded.id]
+
+
+def test_resolving_an_escalated_incident_tells_the_backup_pagerduty_too(store, clock) -> None:
+    incident = _pd_incident(store, clock)
+    clock.advance(600)
+    escalate_unacknowledged(store, PD_SPEC, FakePager(), clock)
+    pager = FakePager(failing={"pagerduty"})
+    update = set_incident_status(
+        store, incident.id, IncidentStatus.RESOLVED, actor="dana", clock=clock, pager=pager
+    )
+    assert update.incident.status is IncidentStatus.RESOLVED  # stored although PD failed
+    assert pager.targets == ["OWNERKEY", "BACKUPKEY"]
+    assert pager.sent[0][0].event_action == "resolve"
+    resolves = [p for p in store.list_pages(incident_id=incident.id) if p.event_action == "resolve"]
+    assert [(p.delivered, p.error) for p in resolves] == [(False, "HTTP 500")] * 2
+
+
+def test_without_a_pager_nothing_is_sent_and_a_repeat_is_refused(store, clock) -> None:
+    incident = _pd_incident(store, clock)
+    update = set_incident_status(
+        store, incident.id, IncidentStatus.ACKNOWLEDGED, actor="pagerduty:Dana", clock=clock
+    )
+    assert update.deliveries == [] and store.list_pages(incident_id=incident.id) == []
+    with pytest.raises(RunStateError):
+        set_incident_status(store, incident.id, IncidentStatus.ACKNOWLEDGED, actor="x", clock=clock)
+    with pytest.raises(ValueError, match="acknowledged or resolved"):
+        set_incident_status(store, incident.id, IncidentStatus.OPEN, actor="x", clock=clock)
+
+
+def test_no_pagerduty_channel_no_event(store, clock) -> None:
+    incident = _incident(store, clock)  # SPEC is not stored: the newest stored spec is used
+    store.save_spec_version(SpecVersion.of(make_spec({}), clock.now()))
+    pager = FakePager()
+    update = set_incident_status(
+        store, incident.id, IncidentStatus.RESOLVED, actor="dana", clock=clock, pager=pager
+    )
+    assert update.deliveries == [] and pager.sent == []
+
+
+def test_the_unresolved_incident_is_found_by_its_dedup_key(store, clock) -> None:
+    incident = _pd_incident(store, clock)
+    assert unresolved_incident(store, incident.dedup_key) == incident
+    store.update_incident(
+        incident.id, actor="dana", at=clock.now(), status=IncidentStatus.ACKNOWLEDGED
+    )
+    found = unresolved_incident(store, incident.dedup_key)
+    assert found is not None and found.status is IncidentStatus.ACKNOWLEDGED
+    store.update_incident(incident.id, actor="dana", at=clock.now(), status=IncidentStatus.RESOLVED)
+    assert unresolved_incident(store, incident.dedup_key) is None
+    assert unresolved_incident(store, "no:such:key") is None

@@ -13,6 +13,7 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 GOOD_FACTS = ReadinessFacts(
     runbook_found=True,
     test_page_delivered_at=NOW - timedelta(days=2),
+    test_paged_channels=["webhook http://127.0.0.1:9/x"],
     last_drill_at=NOW - timedelta(days=3),
     eval_cases=60,
     eval_passed=True,
@@ -94,3 +95,33 @@ def test_an_old_drill_or_a_failed_eval_fails() -> None:
     assert statuses(good_spec(), failed)["eval_set"] is CheckStatus.FAIL
     missing = GOOD_FACTS.model_copy(update={"runbook_found": False})
     assert statuses(good_spec(), missing)["runbook"] is CheckStatus.FAIL
+
+
+def test_oncall_needs_a_delivered_test_page_on_every_channel_and_names_the_missing() -> None:
+    spec = good_spec(
+        oncall={
+            "channels": [
+                {"type": "webhook", "target": "http://127.0.0.1:9/x"},
+                {"type": "pagerduty", "target": "R0UTINGKEY"},
+            ],
+            "backup_channels": [{"type": "email", "target": "bob@example.com"}],
+        }
+    )
+    item = review(spec, GOOD_FACTS, NOW).item("oncall")  # only the webhook got one
+    assert item.status is CheckStatus.FAIL
+    assert "pagerduty routing key R0UT…" in item.detail
+    assert "email bob@example.com" in item.detail
+    assert "webhook" not in item.detail.split("delivered to")[1]
+    assert "warden page test test-agent" in item.fix
+    every = GOOD_FACTS.model_copy(
+        update={
+            "test_paged_channels": [
+                "webhook http://127.0.0.1:9/x",
+                "pagerduty routing key R0UT…",
+                "email bob@example.com",
+            ]
+        }
+    )
+    passed = review(spec, every, NOW).item("oncall")
+    assert passed.status is CheckStatus.PASS
+    assert passed.detail.startswith("3 on-call channel(s); a test page delivered to each")

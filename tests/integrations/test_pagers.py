@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from tests.pages_server import page_sink
 from warden.core.paging import Page
 from warden.core.spec import OnCallChannel
+from warden.integrations.email import SMTP_NOT_CONFIGURED
 from warden.integrations.pagers import HttpPager
 
 PAGE = Page(
@@ -21,7 +22,8 @@ waits: list[float] = []
 pager = HttpPager(sleep=waits.append, timeout_s=2)
 
 
-def test_each_channel_gets_its_format() -> None:
+def test_each_channel_gets_its_format(monkeypatch) -> None:
+    monkeypatch.delenv("WARDEN_SMTP_HOST", raising=False)  # no SMTP: email is not sent
     with page_sink() as sink:
         channels = [
             OnCallChannel(type="webhook", target=f"{sink.url}/hook"),
@@ -32,7 +34,7 @@ def test_each_channel_gets_its_format() -> None:
         deliveries = pager.send(PAGE, channels)
         [hook], [pd], [slack] = sink.bodies("/hook"), sink.bodies("/pd"), sink.bodies("/slack")
     assert [d.delivered for d in deliveries] == [True, True, True, False]
-    assert deliveries[3].error == "email pages are not sent yet"
+    assert deliveries[3].error == SMTP_NOT_CONFIGURED  # tests/integrations/test_email.py
     assert hook["dedup_key"] == PAGE.dedup_key
     assert pd["routing_key"] == "R0UTINGKEY"
     assert pd["event_action"] == "trigger"
@@ -74,3 +76,19 @@ def test_an_unreachable_channel_is_reported_not_raised() -> None:
     assert not d.delivered
     assert d.attempts == 2
     assert d.error is not None and d.error.startswith("network error")
+
+
+def test_acknowledge_and_resolve_carry_the_dedup_key_and_no_payload() -> None:
+    with page_sink() as sink:
+        pd = OnCallChannel(type="pagerduty", target="R0UTINGKEY", url=f"{sink.url}/pd")
+        for action in ("acknowledge", "resolve"):
+            [d] = pager.send(PAGE.model_copy(update={"event_action": action}), [pd])
+            assert (d.delivered, d.event_action) == (True, action)
+        ack, resolve = sink.bodies("/pd")
+    for body, action in ((ack, "acknowledge"), (resolve, "resolve")):
+        assert body == {
+            "routing_key": "R0UTINGKEY",
+            "event_action": action,
+            "dedup_key": PAGE.dedup_key,
+            "client": "Warden",
+        }

@@ -73,8 +73,9 @@ def incidents_show(
     out.print(_line(incident), markup=False, highlight=False)
     for p in pages:
         state = "delivered" if p.delivered else f"NOT delivered ({p.error})"
+        what = "page" if p.event_action == "trigger" else p.event_action
         out.print(
-            f"  page to {p.recipient} via {p.channel} {p.target}: {state}",
+            f"  {what} to {p.recipient} via {p.channel} {p.target}: {state}",
             markup=False,
             highlight=False,
         )
@@ -83,16 +84,32 @@ def incidents_show(
 def _update(
     incident_id: str, status: IncidentStatus, reason: str, database_url: str | None, as_json: bool
 ) -> None:
+    """Acknowledge or resolve, then tell the incident's PagerDuty channels (recorded)."""
+    from warden.control.paging import set_incident_status
     from warden.core.clock import SystemClock
+    from warden.integrations.pagers import HttpPager
 
     with open_cli_store(database_url, operator=True) as store:
-        incident = store.update_incident(
-            incident_id, actor=actor(), at=SystemClock().now(), status=status, reason=reason
+        update = set_incident_status(
+            store,
+            incident_id,
+            status,
+            actor=actor(),
+            clock=SystemClock(),
+            reason=reason,
+            pager=HttpPager(),
         )
     if as_json:
-        print_json(incident)
-    else:
-        out.print(_line(incident), markup=False, highlight=False)
+        print_json(update.incident)
+        return
+    out.print(_line(update.incident), markup=False, highlight=False)
+    for p in update.deliveries:
+        state = "delivered" if p.delivered else f"NOT delivered ({p.error})"
+        out.print(
+            f"  {p.event_action} sent via {p.channel} {p.target}: {state}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command("ack")
@@ -102,7 +119,8 @@ def incidents_ack(
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Acknowledge: you are on it (stops the escalation to the backup owner)."""
+    """Acknowledge: you are on it (stops the escalation to the backup owner; PagerDuty
+    channels get an ``acknowledge`` event)."""
     _update(incident_id, IncidentStatus.ACKNOWLEDGED, reason, database_url, as_json)
 
 
@@ -113,5 +131,6 @@ def incidents_resolve(
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Resolve: the criterion may open a new incident if it trips again."""
+    """Resolve: the criterion may open a new incident if it trips again (PagerDuty channels
+    get a ``resolve`` event)."""
     _update(incident_id, IncidentStatus.RESOLVED, reason, database_url, as_json)

@@ -1,4 +1,6 @@
-"""``warden page test``: a test page to every on-call channel of an agent."""
+"""``warden page test``: a test page to every on-call channel of an agent (webhook, Slack,
+PagerDuty, and email over SMTP with ``WARDEN_SMTP_*``). Readiness' ``oncall`` item passes
+once every channel has had one delivered."""
 
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ def page_test(
     database_url: DbUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Send a test page to every on-call channel (exit 1 if any was not delivered)."""
+    """Send a test page to every on-call channel, the backup owner's too (exit 1 if any was
+    not delivered)."""
     from warden.control.paging import send_test_page
     from warden.core.clock import SystemClock
     from warden.integrations.pagers import HttpPager
@@ -52,5 +55,10 @@ def page_test(
         for d in deliveries:
             state = "delivered" if d.delivered else f"NOT delivered ({d.error})"
             out.print(f"{d.channel} {d.target}: {state}", markup=False, highlight=False)
+        if deliveries and not all(d.delivered for d in deliveries):
+            err.print(
+                "readiness' oncall item needs a test page delivered to every channel: fix "
+                "the ones not delivered and run this again"
+            )
     if not deliveries or not all(d.delivered for d in deliveries):
         raise typer.Exit(1)

@@ -2,9 +2,9 @@
 
 The checks themselves are pure (``core.readiness``, ``core.gates``); this module gathers
 what they need: agreement of the version being rolled out since its gate started, canary
-runs and SLOs, kill-criterion trips, the last test page and drill, whether the runbook
-exists, and the newest eval result of the version (``Store.latest_eval_result``); with none
-the readiness item fails (no data is not a pass).
+runs and SLOs, kill-criterion trips, the channels a test page reached, the last drill,
+whether the runbook exists, and the newest eval result of the version
+(``Store.latest_eval_result``); with none the readiness item fails (no data is not a pass).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from warden.core.audit import MODE_OVERRIDE
 from warden.core.clock import Clock
 from warden.core.gates import GateResult, canary_gate, shadow_gate
+from warden.core.paging import delivery_label
 from warden.core.ports import Store
 from warden.core.readiness import OVERRIDE_LOOKBACK, ReadinessFacts, ReadinessReport, review
 from warden.core.rollout import RolloutState, Stage
@@ -58,7 +59,7 @@ def readiness_facts(
     """
     runbook = spec.metadata.runbook
     found = True if _URL.match(runbook) else ((root or Path.cwd()) / runbook).exists()
-    delivered = [p.at for p in store.list_pages(spec.name) if p.test and p.delivered]
+    tests = [p for p in store.list_pages(spec.name) if p.test and p.delivered]
     drills = [d.ended_at for d in store.list_drills(spec.name) if d.passed]
     spec_hash = spec.content_hash()
     result = store.latest_eval_result(spec.name, spec_hash)
@@ -75,7 +76,8 @@ def readiness_facts(
     ]
     return ReadinessFacts(
         runbook_found=found,
-        test_page_delivered_at=max(delivered) if delivered else None,
+        test_page_delivered_at=max(p.at for p in tests) if tests else None,
+        test_paged_channels=sorted({delivery_label(p) for p in tests}),
         last_drill_at=max(drills) if drills else None,
         eval_cases=result.cases if result is not None else None,
         eval_passed=result.passed if result is not None else None,

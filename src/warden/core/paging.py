@@ -9,9 +9,13 @@
   ``class``, ``custom_details``, and ``links`` (the runbook). 202 means accepted.
 - **Slack incoming webhook** (https://api.slack.com/messaging/webhooks): ``{"text": ...}``.
 - **Generic webhook**: the ``Page`` itself as JSON.
+- **Email** (SMTP, RFC 5322): a plain-text message (``email_text``) with the summary, the
+  runbook and how to acknowledge.
 
-The ``Pager`` protocol sends; the HTTP implementation lives at the edge
-(``warden.integrations.pagers``) so the runtime does no network I/O of its own.
+A trigger opens the PagerDuty alert; ``acknowledge`` and ``resolve`` events with the same
+``dedup_key`` (no ``payload``) follow the incident in Warden. The ``Pager`` protocol sends;
+the HTTP and SMTP implementation lives at the edge (``warden.integrations.pagers``) so the
+runtime does no network I/O of its own.
 """
 
 from __future__ import annotations
@@ -28,8 +32,12 @@ __all__ = [
     "PAGERDUTY_URL",
     "Page",
     "Pager",
+    "channel_label",
     "channel_payload",
+    "delivery_label",
+    "email_text",
     "pagerduty_payload",
+    "shown_target",
     "slack_payload",
     "webhook_payload",
 ]
@@ -100,9 +108,61 @@ def webhook_payload(page: Page) -> dict[str, Any]:
     return page.model_dump(mode="json")
 
 
+def email_text(page: Page) -> tuple[str, str]:
+    """The subject and plain-text body of an email page: the summary, what to do (the
+    runbook, how to acknowledge) and the details.
+
+    Returns:
+        ``(subject, body)``; the subject is one line of at most 200 characters.
+    """
+    subject = " ".join(f"[Warden {page.severity}] {page.summary}".split())[:200]
+    lines = [page.summary, ""]
+    if page.recipient == "backup_owner":
+        lines += ["You are paged as the backup owner: the owner did not acknowledge.", ""]
+    if page.runbook:
+        lines += [f"Runbook: {page.runbook}", ""]
+    if page.test:
+        lines += ["This is a test page: the on-call route works. No action needed.", ""]
+    elif page.incident_id:
+        lines += [
+            "Acknowledge (stops the escalation to the backup owner):",
+            f"  warden incidents ack {page.incident_id}",
+            f"  or POST /api/incidents/{page.incident_id}/ack",
+            f"Resolve: warden incidents resolve {page.incident_id} --reason '...'",
+            "",
+        ]
+    lines += [f"Agent: {page.agent}", f"At: {page.at.isoformat()}"]
+    lines += [f"{k}: {v}" for k, v in page.details.items()]
+    lines += [f"Dedup key: {page.dedup_key}"]
+    return subject, "\n".join(lines) + "\n"
+
+
+def shown_target(channel: OnCallChannel) -> str:
+    """Where a delivery to ``channel`` is recorded as going: the URL or address, or for
+    PagerDuty the routing key masked (its first 4 characters; a routing key is a secret)."""
+    if channel.type == "pagerduty":
+        return f"pagerduty routing key {channel.target[:4]}…"
+    return channel.target
+
+
+def _label(kind: str, target: str) -> str:
+    return target if target.startswith(f"{kind} ") else f"{kind} {target}"
+
+
+def channel_label(channel: OnCallChannel) -> str:
+    """``type target`` of ``channel`` (e.g. ``slack https://hooks...``, ``pagerduty routing
+    key R0UT…``), as ``delivery_label`` names a delivery to it."""
+    return _label(channel.type, shown_target(channel))
+
+
+def delivery_label(delivery: PageDelivery) -> str:
+    """``channel target`` of ``delivery``: equal to ``channel_label`` of its channel."""
+    return _label(delivery.channel, delivery.target)
+
+
 def channel_payload(page: Page, channel: OnCallChannel) -> dict[str, Any] | None:
     """The body ``channel`` expects for ``page``: PagerDuty Events v2, Slack or the generic
-    webhook; None for ``email``, which Warden does not send yet."""
+    webhook; None for ``email``, which goes over SMTP (``email_text``), not HTTP."""
     if channel.type == "pagerduty":
         return pagerduty_payload(page, channel.target)
     if channel.type == "slack":
@@ -116,5 +176,6 @@ class Pager(Protocol):
     """Sends a page to channels and reports each delivery (never raises for a channel)."""
 
     def send(self, page: Page, channels: list[OnCallChannel]) -> list[PageDelivery]:
-        """Deliver ``page`` to every channel; one ``PageDelivery`` per channel."""
+        """Deliver ``page`` to every channel; one ``PageDelivery`` per channel, in the
+        order of ``channels``."""
         ...

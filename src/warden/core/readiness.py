@@ -1,10 +1,10 @@
 """The readiness review: a checklist an agent must pass before it leaves shadow.
 
 Each item passes or fails, and a failing item says how to fix it. Items about the spec are
-decided from the spec alone; items about what happened (a test page delivered, a recent
-kill-switch drill, the eval set's latest result) are decided from ``ReadinessFacts``
-gathered by the runtime. A fact nobody has produced yet counts as a failure: no data is
-not a pass.
+decided from the spec alone; items about what happened (a test page delivered to every
+on-call channel, a recent kill-switch drill, the eval set's latest result) are decided
+from ``ReadinessFacts`` gathered by the runtime. A fact nobody has produced yet counts as a
+failure: no data is not a pass.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warden.core.paging import channel_label
 from warden.core.spec import Access, AgentSpec
 
 __all__ = [
@@ -55,7 +56,10 @@ class ReadinessFacts(_Model):
     runbook_found: bool | None = None
     """The runbook exists (a URL counts; a repository path must exist); None: not checked."""
     test_page_delivered_at: datetime | None = None
-    """When a test page last reached the on-call channels."""
+    """When a test page last reached an on-call channel."""
+    test_paged_channels: list[str] = Field(default_factory=list[str])
+    """The channels a test page was delivered to, as ``type target``
+    (``core.paging.delivery_label``); the ``oncall`` item needs every channel here."""
     last_drill_at: datetime | None = None
     """When the last successful kill-switch drill ended."""
     eval_cases: int | None = None
@@ -178,21 +182,28 @@ def review(spec: AgentSpec, facts: ReadinessFacts, now: datetime) -> ReadinessRe
             f"write the runbook at {m.runbook} (or point metadata.runbook at it)",
         )
     )
-    channels = body.oncall.channels if body.oncall else []
-    paged = facts.test_page_delivered_at is not None
+    oncall = body.oncall
+    channels = [*oncall.channels, *oncall.backup_channels] if oncall else []
+    reached = set(facts.test_paged_channels)
+    missing = [label for label in map(channel_label, channels) if label not in reached]
+    if not channels:
+        paged = "no test page delivered"
+    elif missing:
+        paged = f"no test page delivered to {', '.join(missing)}"
+    else:
+        paged = "a test page delivered to each" + (
+            f", last {facts.test_page_delivered_at:%Y-%m-%d}"
+            if facts.test_page_delivered_at
+            else ""
+        )
     items.append(
         _item(
             "oncall",
-            bool(channels) and paged,
-            f"{len(channels)} on-call channel(s); "
-            + (
-                f"test page delivered {facts.test_page_delivered_at:%Y-%m-%d}"
-                if facts.test_page_delivered_at
-                else "no test page delivered"
-            ),
+            bool(oncall and oncall.channels) and not missing,
+            f"{len(channels)} on-call channel(s); {paged}",
             "set spec.oncall.channels"
-            if not channels
-            else f"send a test page: warden page test {spec.name}",
+            if not (oncall and oncall.channels)
+            else f"send a test page until every channel gets it: warden page test {spec.name}",
         )
     )
     drilled = facts.last_drill_at is not None and now - facts.last_drill_at <= DRILL_MAX_AGE

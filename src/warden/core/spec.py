@@ -441,7 +441,8 @@ class OnCallChannel(_Strict):
 
     type: Literal["webhook", "pagerduty", "slack", "email"]
     """``webhook`` (generic JSON POST), ``pagerduty`` (Events API v2), ``slack`` (incoming
-    webhook), ``email`` (not sent by Warden yet: recorded as undelivered)."""
+    webhook), ``email`` (SMTP, from ``WARDEN_SMTP_HOST`` and ``WARDEN_SMTP_FROM``; without
+    them recorded as undelivered)."""
     target: Annotated[str, Field(min_length=1)]
     """URL for webhook and slack; routing key (integration key) for PagerDuty; address for
     email."""

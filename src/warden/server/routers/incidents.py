@@ -1,4 +1,6 @@
-"""Incidents (kill criteria that tripped): listed, and acknowledged by an operator."""
+"""Incidents (kill criteria that tripped): listed, and acknowledged or resolved by an
+operator. Either is sent on to the incident's PagerDuty channels (Events API v2
+``acknowledge`` / ``resolve``, same ``dedup_key`` as the trigger; ``control.paging``)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from warden.control.paging import set_incident_status
 from warden.core.incidents import Incident, IncidentStatus
 from warden.core.tokens import Principal, Role
 from warden.errors import NotFoundError
+from warden.integrations.pagers import HttpPager
 from warden.server.bodies import ReasonBody
 from warden.server.deps import ServerContext, context, deny_other_agent, require
 from warden.server.routers import OPERATIONS_TAG
@@ -45,6 +49,30 @@ def list_incidents(
     return page_of(rows, limit, _cursor)
 
 
+def _set_status(
+    incident_id: str,
+    status: IncidentStatus,
+    reason: str,
+    request: Request,
+    ctx: ServerContext,
+    who: Principal,
+) -> Incident:
+    found = ctx.store.get_incident(incident_id)
+    if found is None:
+        raise NotFoundError(f"no incident {incident_id!r}")
+    deny_other_agent(ctx, request, who, found.agent)
+    update = set_incident_status(
+        ctx.store,
+        incident_id,
+        status,
+        actor=who.name,
+        clock=ctx.clock,
+        reason=reason,
+        pager=HttpPager(),
+    )
+    return update.incident
+
+
 @router.post("/api/incidents/{incident_id}/ack", response_model=Incident)
 def ack_incident(
     incident_id: str,
@@ -53,15 +81,17 @@ def ack_incident(
     ctx: ServerContext = Depends(context),
     who: Principal = Depends(require(Role.OPERATOR)),
 ) -> Incident:
-    """Acknowledge an incident (operator)."""
-    found = ctx.store.get_incident(incident_id)
-    if found is None:
-        raise NotFoundError(f"no incident {incident_id!r}")
-    deny_other_agent(ctx, request, who, found.agent)
-    return ctx.store.update_incident(
-        incident_id,
-        actor=who.name,
-        at=ctx.clock.now(),
-        status=IncidentStatus.ACKNOWLEDGED,
-        reason=body.reason,
-    )
+    """Acknowledge an incident (operator); its PagerDuty channels get ``acknowledge``."""
+    return _set_status(incident_id, IncidentStatus.ACKNOWLEDGED, body.reason, request, ctx, who)
+
+
+@router.post("/api/incidents/{incident_id}/resolve", response_model=Incident)
+def resolve_incident(
+    incident_id: str,
+    body: ReasonBody,
+    request: Request,
+    ctx: ServerContext = Depends(context),
+    who: Principal = Depends(require(Role.OPERATOR)),
+) -> Incident:
+    """Resolve an incident (operator); its PagerDuty channels get ``resolve``."""
+    return _set_status(incident_id, IncidentStatus.RESOLVED, body.reason, request, ctx, who)
