@@ -19,6 +19,8 @@ install: $(BIN)/python
 	@# pg_ctl; Debian puts them in /usr/lib/postgresql/<version>/bin, off PATH (tests/_pgcluster.py)
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || (apt-get update && apt-get install -y postgresql)
+	@# promtool (Debian's prometheus package) checks /metrics and deploy/prometheus/alerts.yml
+	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
 
 # The ticket router on real BANKING77 traffic (../shared/data/banking77), about 40 s.
 demo: install
