@@ -78,7 +78,26 @@ def audit_key_of(conn: Connection) -> AuditKey | None:
 # expression on every execution.
 
 _P = {"sqlite": "?", "postgresql": "%s"}
-_IN_IDS = {"sqlite": "IN (SELECT value FROM json_each(?))", "postgresql": "= ANY(%s)"}
+_IN_IDS = {"sqlite": "IN (SELECT value FROM json_each(?))"}
+
+
+def _by_ids(dialect: str, table: str, column: str) -> str:
+    """``FROM`` clause of ``table``'s rows whose ``column`` is one of the ids (the one
+    parameter ``_rows_of`` passes), and the keyword that adds a condition to it.
+
+    On PostgreSQL a join with ``unnest``, not ``= ANY(array)``: without fresh statistics
+    the planner prices ``run_id = ANY`` of a thousand ids as the whole of ``tool_calls`` and
+    scans it (measured at 1M tool calls: the audit page's check took 0.6 s); ``unnest`` is
+    estimated at 100 rows whatever the statistics, so it probes the index per id.
+    """
+    if dialect == "postgresql":
+        return (
+            f"unnest(CAST(%s AS text[])) AS ids(id) JOIN {table} ON {table}.{column} = ids.id "
+            "WHERE TRUE"
+        )
+    return f"{table} WHERE {column} {_IN_IDS[dialect]}"
+
+
 _VERDICT_RULE = {
     "sqlite": "json_extract(decision, '$.verdict'), json_extract(decision, '$.rule')",
     "postgresql": "decision->>'verdict', decision->>'rule'",
@@ -139,7 +158,7 @@ def _write_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None
 
 
 def _rows_of(conn: Connection, sql: str, ids: Collection[str]) -> Iterator[Any]:
-    """The rows of ``sql`` (one ``_IN_IDS`` parameter) for ``ids``, in chunks."""
+    """The rows of ``sql`` (one parameter: the ids, see ``_by_ids``) for ``ids``, in chunks."""
     for chunk in _chunks(ids):
         yield from _fetch(
             conn, sql, (json.dumps(chunk),) if conn.dialect.name == "sqlite" else (chunk,)
@@ -233,7 +252,7 @@ def decision_lines(conn: Connection, run_ids: Collection[str]) -> dict[str, list
     d = conn.dialect.name
     sql = (
         f"SELECT run_id, seq, tool, args_hash, {_VERDICT_RULE[d]}, status "
-        f"FROM tool_calls WHERE run_id {_IN_IDS[d]}"
+        f"FROM {_by_ids(d, 'tool_calls', 'run_id')}"
     )
     for run_id, seq, tool, args_hash, verdict, rule, status in _rows_of(conn, sql, run_ids):
         out.setdefault(run_id, []).append((seq, tool, args_hash, verdict, rule, status))
@@ -243,7 +262,7 @@ def decision_lines(conn: Connection, run_ids: Collection[str]) -> dict[str, list
 def _ended_runs(conn: Connection, run_ids: Collection[str]) -> dict[str, tuple[str, str]]:
     """``run id -> (agent, status)`` of those of ``run_ids`` stored in a terminal state."""
     sql = (
-        f"SELECT id, agent, status FROM runs WHERE id {_IN_IDS[conn.dialect.name]} "
+        f"SELECT runs.id, agent, status FROM {_by_ids(conn.dialect.name, 'runs', 'id')} "
         f"AND status <> '{_RUNNING}'"
     )
     return {run_id: (agent, status) for run_id, agent, status in _rows_of(conn, sql, run_ids)}
@@ -440,7 +459,7 @@ def _check_run_decisions(conn: Connection, check: ChainCheck, after_seq: int = 0
         current = [e for e in page if e.subject and superseded.get(e.subject, e.seq) == e.seq]
         ids = [e.subject for e in current if e.subject]
         statuses: dict[str, str] = {}
-        sql = f"SELECT id, status FROM runs WHERE id {_IN_IDS[conn.dialect.name]}"
+        sql = f"SELECT runs.id, status FROM {_by_ids(conn.dialect.name, 'runs', 'id')}"
         for run_id, status in _rows_of(conn, sql, ids):
             statuses[run_id] = status
         lines = decision_lines(conn, ids)
