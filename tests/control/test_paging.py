@@ -149,6 +149,14 @@ def test_an_unacknowledged_incident_pages_the_backup_owner_once(store, clock) ->
     assert len(pager.sent) == 1
 
 
+def test_a_ticket_is_never_escalated_to_a_page(store, clock) -> None:
+    _incident(store, clock, action="ticket", criterion="success_rate")
+    pager = FakePager()
+    clock.advance(3600)
+    assert escalate_unacknowledged(store, SPEC, pager, clock) == []
+    assert pager.sent == []
+
+
 def test_a_test_page_goes_to_every_channel_and_is_recorded(store, clock) -> None:
     pager = FakePager()
     deliveries = send_test_page(store, SPEC, pager, clock)

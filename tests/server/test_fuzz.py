@@ -173,6 +173,7 @@ def fuzz(api: Api, seeded: Callable[..., list[str]], store: SqlStore) -> Fuzz:
         "run_id": run_ids,
         "approval_id": ["apr_fuzz_0", "apr_fuzz_1", "apr_fuzz_2"],
         "incident_id": [incident.id],
+        "handoff_id": [h.id for h in store.list_handoffs()],
         "ref": [change.id, change.to_hash[:12]],
         "token_id": [spare_id],
         "key": [*run_ids, "c0", "c1"],

@@ -88,6 +88,7 @@ COMMANDS: dict[str, Entry] = {
         "warden.cli.outcomes", "What people actually did, compared with shadow proposals."
     ),
     "incidents": Entry("warden.cli.incidents", "Incidents opened by kill criteria."),
+    "slo": Entry("warden.cli.slo", "SLOs: error budgets and burn-rate alerts."),
     "page": Entry("warden.cli.page", "The on-call channels."),
     "drill": Entry("warden.cli.drill", "Drills: practise the emergency before it happens."),
     "token": Entry("warden.cli.tokens", "API tokens for the control plane."),

@@ -77,7 +77,8 @@ def page_incident(
 def escalate_unacknowledged(
     store: Store, spec: AgentSpec, pager: Pager, clock: Clock
 ) -> list[Incident]:
-    """Page the backup owner for open incidents older than ``oncall.ack_timeout_s``.
+    """Page the backup owner for open incidents older than ``oncall.ack_timeout_s``
+    (not for ``ticket`` incidents: a slow SLO burn is work for the day, not a page).
 
     Returns:
         The incidents escalated now.
@@ -89,6 +90,8 @@ def escalate_unacknowledged(
     escalated: list[Incident] = []
     for incident in store.list_incidents(spec.name, status=IncidentStatus.OPEN):
         if incident.escalated_at is not None or incident.opened_at > due:
+            continue
+        if incident.action == "ticket":
             continue
         for d in pager.send(_page(spec, incident, clock, "backup_owner"), oncall.backup_channels):
             store.record_page(d)

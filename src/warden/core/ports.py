@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from warden.core.agreement import AgreementRate, Outcome
 from warden.core.audit import AuditDraft, AuditEntry, AuditHead, ChainCheck
@@ -234,6 +234,47 @@ class ControlStore(Protocol):
         agents: Collection[str] | None = None,
     ) -> int:
         """How many handoff packets match, counted by the database."""
+        ...
+
+    def get_handoff(self, handoff_id: str) -> Handoff | None:
+        """One handoff packet, or None."""
+        ...
+
+    def claim_handoff(self, handoff_id: str, *, actor: str, at: datetime) -> Handoff:
+        """Take an open packet (``open -> claimed``, audited); a no-op for its holder.
+
+        Raises:
+            NotFoundError: No such packet.
+            RunStateError: It is resolved, or claimed by someone else.
+        """
+        ...
+
+    def resolve_handoff(
+        self,
+        handoff_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        resolution: Any = None,
+        note: str = "",
+    ) -> Handoff:
+        """Close a packet with what the person did (``-> resolved``, audited).
+
+        Raises:
+            NotFoundError: No such packet.
+            RunStateError: It is resolved already, or claimed by someone else.
+        """
+        ...
+
+    def reassign_handoff(
+        self, handoff_id: str, *, queue: str, actor: str, at: datetime, reason: str
+    ) -> Handoff:
+        """Put a packet back ``open`` in another queue, unclaimed (audited).
+
+        Raises:
+            NotFoundError: No such packet.
+            RunStateError: It is resolved already.
+        """
         ...
 
     def save_rollout(

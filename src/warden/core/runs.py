@@ -20,6 +20,7 @@ __all__ = [
     "ApprovalRequest",
     "ApprovalStatus",
     "Handoff",
+    "HandoffStatus",
     "IdempotencyRecord",
     "ModelCallRecord",
     "RunDetail",
@@ -188,6 +189,24 @@ class Handoff(_Record):
     last_error: str | None = None
     created_at: datetime
     status: str = "open"
+    """``open`` (waiting in ``queue``), ``claimed`` (a person took it) or ``resolved``;
+    a reassigned packet is ``open`` again in its new queue (``HandoffStatus``)."""
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution: Any = None
+    """What the person did instead of the agent (an action, as ``record_outcome`` takes)."""
+    note: str | None = None
+    """The person's note on resolving, or the reason of the last reassignment."""
+
+
+class HandoffStatus(StrEnum):
+    """Where a handoff packet is: ``open -> claimed -> resolved`` (reassigning reopens)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
 
 
 class ApprovalStatus(StrEnum):

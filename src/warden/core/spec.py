@@ -52,11 +52,13 @@ from pydantic import (
 from warden.core.decisions import RULES, RuleMode
 
 __all__ = [
+    "DEFAULT_BURN_ALERTS",
     "Access",
     "AgentBody",
     "AgentSpec",
     "ArgumentConstraint",
     "Budgets",
+    "BurnAlert",
     "CanaryGate",
     "DailyBudget",
     "Escalation",
@@ -303,6 +305,10 @@ class Escalation(_Strict):
     """Which conditions escalate (the others end the run ``failed`` or ``blocked``)."""
     confidence_threshold: Annotated[_Number, Field(ge=0, le=1)] = 0.5
     """Below this model confidence, ``run.check_confidence`` escalates."""
+    notify: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    """A URL POSTed a small JSON (``id``, ``agent``, ``queue``, ``trigger``, ``reason``,
+    ``link``, and ``text`` for a Slack incoming webhook) when a packet lands in the queue;
+    best effort, never holding up the run."""
 
 
 class PolicySettings(_Strict):
@@ -339,14 +345,91 @@ class PolicySettings(_Strict):
         return self.rules.get(rule, self.mode)
 
 
+class BurnAlert(_Strict):
+    """A multi-window burn-rate alert on an SLO (Google SRE Workbook ch. 5, "Alerting on
+    SLOs", approach 6): it fires when the error budget burns faster than ``burn_rate``
+    over both the long and the short window.
+
+    The burn rate is the bad-event ratio over a window divided by the ratio the SLO allows
+    (``1 - objective`` for ``success_rate``): 1 spends the budget exactly over
+    ``window_days``, 14.4 spends 2 % of a 30-day budget in an hour. The short window (the
+    Workbook suggests 1/12 of the long one) makes the alert stop soon after the burn does.
+    """
+
+    long_window_s: Annotated[_Number, Field(gt=0)]
+    """Long window in seconds (e.g. 3600)."""
+    short_window_s: Annotated[_Number, Field(gt=0)]
+    """Short window in seconds, shorter than the long one (e.g. 300)."""
+    burn_rate: Annotated[_Number, Field(gt=0)]
+    """Fires when the burn rate is above this over both windows (a multiple, no unit)."""
+    severity: Literal["page", "ticket"] = "page"
+    """``page``: an incident and a page to the owner; ``ticket``: an incident only."""
+
+    @model_validator(mode="after")
+    def _short_inside_long(self) -> Self:
+        if self.short_window_s >= self.long_window_s:
+            raise ValueError(
+                f"short_window_s ({self.short_window_s:g}) must be shorter than "
+                f"long_window_s ({self.long_window_s:g})"
+            )
+        return self
+
+
+DEFAULT_BURN_ALERTS: tuple[BurnAlert, ...] = (
+    BurnAlert(long_window_s=3600, short_window_s=300, burn_rate=14.4, severity="page"),
+    BurnAlert(long_window_s=6 * 3600, short_window_s=1800, burn_rate=6, severity="page"),
+    BurnAlert(long_window_s=3 * 86400, short_window_s=6 * 3600, burn_rate=1, severity="ticket"),
+)
+"""The SRE Workbook's recommended alerts for a 30-day SLO (ch. 5, table 5-8): page at
+14.4x over 1 h and 5 min (2 % of the budget), page at 6x over 6 h and 30 min (5 %), ticket
+at 1x over 3 days and 6 h (10 %)."""
+
+
 class Slo(_Strict):
-    """A service-level objective (filled in by the rollout issue)."""
+    """A service-level objective over ``window_days``, with its error budget and burn-rate
+    alerts (``core.burn``; Google SRE Workbook ch. 2 and 5).
+
+    Bad events: for ``success_rate`` finished runs not ``resolved`` (allowed ratio
+    ``1 - objective``); for ``error_rate`` and ``escalation_rate`` errored or escalated runs
+    (allowed ratio ``objective``); for ``latency_p95_s`` runs slower than the objective
+    (allowed ratio 5 %). The canary gate also checks the objective (``core.slo``).
+    """
 
     name: Annotated[str, Field(min_length=1)]
     metric: Literal["success_rate", "latency_p95_s", "escalation_rate", "error_rate"]
     objective: _Number
     """Target value: a ratio in [0, 1] for rates, seconds for latency."""
     window_days: Annotated[_Count, Field(ge=1, le=90)] = 30
+    """The error budget's window in days."""
+    alerts: list[BurnAlert] | None = None
+    """Burn-rate alerts; None (left out): ``DEFAULT_BURN_ALERTS``; ``[]``: none."""
+    min_runs: Annotated[_Count, Field(ge=1)] = 20
+    """Fewer events in an alert's long window: the alert does not fire (1 bad run of 2
+    does not page)."""
+
+    @property
+    def burn_alerts(self) -> tuple[BurnAlert, ...]:
+        """The alerts in force: ``alerts``, or the SRE Workbook defaults when not set."""
+        return DEFAULT_BURN_ALERTS if self.alerts is None else tuple(self.alerts)
+
+    @model_validator(mode="after")
+    def _alerts_fit(self) -> Self:
+        budget_s = self.window_days * 86400
+        seen: set[tuple[float, float, float]] = set()
+        for a in self.alerts or []:
+            if a.long_window_s > budget_s:
+                raise ValueError(
+                    f"alert long_window_s {a.long_window_s:g} is longer than the SLO's "
+                    f"window ({self.window_days} days)"
+                )
+            key = (a.long_window_s, a.short_window_s, a.burn_rate)
+            if key in seen:
+                raise ValueError(
+                    f"duplicate alert: burn rate {a.burn_rate:g} over "
+                    f"{a.long_window_s:g} s and {a.short_window_s:g} s"
+                )
+            seen.add(key)
+        return self
 
 
 class KillCriterion(_Strict):

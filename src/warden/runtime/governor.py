@@ -42,6 +42,7 @@ from warden.runtime.chain import (
 from warden.runtime.heartbeat import Heartbeat, reap_interrupted
 from warden.runtime.hooks import RunHooks
 from warden.runtime.killswitch import KillSwitch
+from warden.runtime.notify import HandoffNotifier
 from warden.runtime.ratelimit import RateWindow
 from warden.runtime.recorder import Recorder
 from warden.runtime.routing import Router, version_standing
@@ -116,6 +117,9 @@ class Governor:
         }
         self.rate_window = RateWindow(self.clock, limited)
         self.hooks = list(hooks)
+        esc = spec.spec.escalation
+        if esc is not None and esc.notify:
+            self.hooks.append(HandoffNotifier(esc.notify))
         self.chain: Proceed = build_chain(
             [
                 *interceptors,

@@ -164,6 +164,8 @@ class Run:
         self.applied_writes: dict[str, IdempotencyRecord] = {}
         self.carried_taint: list[str] = []
         self.trail: list[str] = []
+        self.handoff: Handoff | None = None
+        """The packet this run was handed to people with, if any."""
         self.waiting_s = 0.0
         """Seconds spent waiting for approvals (not charged to ``max_wall_clock_s``)."""
         self._seq = 0
@@ -526,9 +528,13 @@ class Run:
     def _escalate(self, trigger: str, reason: str) -> None:
         esc = self.spec.spec.escalation
         assert esc is not None
-        handoff = self._handoff(esc.queue, trigger, reason)
-        self.governor.recorder.emit(HandoffCreated(handoff=handoff))
+        self._hand_over(self._handoff(esc.queue, trigger, reason))
         self._finish(RunStatus.ESCALATED, f"Handed to {esc.queue}: {reason}", None)
+
+    def _hand_over(self, handoff: Handoff) -> None:
+        """Record the packet; hooks see it as ``handoff`` when the run ends."""
+        self.handoff = handoff
+        self.governor.recorder.emit(HandoffCreated(handoff=handoff))
 
     def _handoff(self, queue: str, trigger: str, reason: str) -> Handoff:
         return build_handoff(
@@ -554,12 +560,13 @@ class Run:
         self.last_error = self.last_error or message
         if isinstance(exc, KillSwitchEngaged):
             if esc is not None:
-                handoff = self._handoff(
-                    esc.queue,
-                    "kill_switch",
-                    f"The kill switch is on ({exc.reason}); a person must finish this.",
+                self._hand_over(
+                    self._handoff(
+                        esc.queue,
+                        "kill_switch",
+                        f"The kill switch is on ({exc.reason}); a person must finish this.",
+                    )
                 )
-                self.governor.recorder.emit(HandoffCreated(handoff=handoff))
             self._finish(RunStatus.KILLED, f"Stopped by the kill switch: {exc.reason}", exc.code)
             return
         if isinstance(exc, RunRerouted):
@@ -585,8 +592,7 @@ class Run:
     def _rerouted(self, exc: RunRerouted) -> None:
         esc = self.spec.spec.escalation
         if exc.route == "human_queue" and esc is not None:
-            handoff = self._handoff(esc.queue, "fallback", exc.reason)
-            self.governor.recorder.emit(HandoffCreated(handoff=handoff))
+            self._hand_over(self._handoff(esc.queue, "fallback", exc.reason))
             self._finish(RunStatus.ESCALATED, f"Handed to {esc.queue}: {exc.reason}", exc.code)
         else:
             self._finish(RunStatus.ESCALATED, f"Rerouted to {exc.route}: {exc.reason}", exc.code)

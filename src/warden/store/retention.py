@@ -2,7 +2,7 @@
 
 A prune removes ended runs of one agent that ended before the cutoff, with their tool
 calls, model calls, approvals, handoffs and idempotency keys. It never removes a run still
-running or one whose handoff is open (a person has work to do), nor the metrics' rollups,
+running or one whose handoff is open or claimed (a person has work to do), nor the metrics' rollups,
 incidents, outcomes or the audit log. Each batch is one transaction with one
 ``store.pruned`` audit entry naming the agent, the cutoff and the runs removed, so
 ``verify_audit`` can tell a pruned run (its seal older than a recorded prune) from a
@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from warden.core.audit import PRUNED, AuditDraft
-from warden.core.runs import RunStatus
+from warden.core.runs import HandoffStatus, RunStatus
 from warden.store import tables as t
 from warden.store.audit import AuditWriter
 from warden.store.base import SqlBase
@@ -51,7 +51,10 @@ class RetentionSql(SqlBase):
         if limit < 1:
             raise ValueError("limit must be at least 1")
         r, h = t.runs.c, t.handoffs.c
-        open_handoff = sa.select(h.run_id).where(h.run_id == r.id, h.status == "open").exists()
+        unresolved = (HandoffStatus.OPEN.value, HandoffStatus.CLAIMED.value)
+        open_handoff = (
+            sa.select(h.run_id).where(h.run_id == r.id, h.status.in_(unresolved)).exists()
+        )
         pick = (
             sa.select(r.id)
             .where(

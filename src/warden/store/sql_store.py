@@ -1,7 +1,7 @@
 """``SqlStore``: the ``Store`` port on SQLAlchemy 2, for SQLite (WAL) and PostgreSQL.
 
 ``SqlStore`` holds no SQL of its own. It composes one mixin per resource, each a
-``SqlBase`` subclass in a module of its own (``runs``, ``approvals``, ``spec_versions``,
+``SqlBase`` subclass in a module of its own (``runs``, ``handoffs``, ``approvals``, ``spec_versions``,
 ``scope``, ``rollout``, ``outcomes``, ``incidents``, ``paging``, ``drills``, ``metrics``,
 ``evals``, ``tokens``, ``audit``, ``killswitch.switch``). ``SqlBase`` (``base``) holds
 the engine and the transactions they share.
@@ -18,6 +18,7 @@ from warden.store.audit import AUDIT_KEY_OPTION, AuditSql
 from warden.store.base import migrate
 from warden.store.drills import DrillsSql
 from warden.store.evals import EvalsSql
+from warden.store.handoffs import HandoffsSql
 from warden.store.incidents import IncidentsSql
 from warden.store.killswitch.switch import KillSwitchSql
 from warden.store.metrics import MetricsSql
@@ -38,6 +39,7 @@ __all__ = ["SqlStore", "default_sqlite_url", "migrate"]
 
 class SqlStore(
     RunsSql,
+    HandoffsSql,
     ApprovalsSql,
     SpecVersionsSql,
     KillSwitchSql,

@@ -98,3 +98,46 @@ def test_an_approval_from_the_dashboard_lets_the_waiting_run_go_on(
         worker.join(timeout=20)
     assert outcome["result"] == "paid 120.0"
     assert outcome["run"].status is RunStatus.RESOLVED
+
+
+def test_reviewer_claims_then_resolves_a_handoff_through_the_form(
+    pages: Pages, demo: Demo, store: SqlStore
+) -> None:
+    packet = store.list_handoffs(status="open")[0]
+    form = f"/handoffs/{packet.id}"
+    page = pages.as_("reviewer").text("/queue")
+    assert f'action="{form}"' in page and 'value="claim"' in page
+    assert "needs the reviewer role" in pages.as_("viewer").text("/queue")
+    r = pages.as_("viewer").post(form, {"decision": "claim"})
+    assert r.status_code == 403
+    r = pages.post(form, {"decision": "claim"}, csrf=False)
+    assert r.status_code in (400, 403)
+    pages.as_("reviewer")
+    r = pages.post(form, {"decision": "claim"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/queue?done=claimed")
+    claimed = pages.text("/queue?done=claimed")
+    assert "Claimed." in claimed and "Runs people are working on" in claimed
+    assert "claimed by reviewer" in claimed
+    r = pages.post(form, {"decision": "resolve", "reason": ""})
+    assert r.status_code == 400 and "Say what you did" in r.text
+    r = pages.post(
+        form, {"decision": "resolve", "reason": "refunded", "action": '{"arguments": {}}'}
+    )
+    assert r.status_code == 400 and "not an action" in html.unescape(r.text)
+    r = pages.post(
+        form,
+        {"decision": "resolve", "reason": "refunded by hand", "action": "issue_refund"},
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/queue?done=resolved")
+    done = store.get_handoff(packet.id)
+    assert done is not None and (done.status, done.resolved_by, done.note) == (
+        "resolved",
+        "reviewer",
+        "refunded by hand",
+    )
+    outcome = store.get_outcome(packet.run_id)
+    assert outcome is not None and [a.tool for a in outcome.human] == ["issue_refund"]
+    assert f'id="handoff-{packet.id}"' not in pages.text("/queue")
+    again = pages.post(form, {"decision": "resolve", "reason": "again"})
+    assert again.status_code == 409 and "resolved" in again.text
+    assert pages.post("/handoffs/hof_nope", {"decision": "claim"}).status_code == 404
