@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from warden.core.audit import GENESIS_HASH, AuditDraft, AuditKey, entry_hash
+from tests.tampering import rehash_chain
+from warden.core.audit import AuditDraft, AuditKey
 from warden.errors import ConfigError
 from warden.sdk.settings import Settings
 from warden.store import SqlStore
@@ -97,33 +98,7 @@ def _fill(store: SqlStore, n: int) -> None:
 def _rehash_everything(database_url: str, edit_seq: int) -> None:
     """Finding 1: edit an entry, recompute every hash with ``entry_hash``, move the head."""
     engine = sa.create_engine(database_url)
-    with engine.begin() as conn:
-        rows = [
-            dict(r) for r in conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).mappings()
-        ]
-        prev = GENESIS_HASH
-        for row in rows:
-            if row["seq"] == edit_seq:
-                row["reason"] = "nothing happened"
-            fields = (
-                "seq",
-                "at",
-                "actor",
-                "action",
-                "agent",
-                "subject",
-                "reason",
-                "before",
-                "after",
-            )
-            row["hash"] = entry_hash(**{k: row[k] for k in fields}, prev_hash=prev)
-            conn.execute(
-                sa.update(audit_log)
-                .where(audit_log.c.seq == row["seq"])
-                .values(reason=row["reason"], prev_hash=prev, hash=row["hash"])
-            )
-            prev = row["hash"]
-        conn.execute(sa.update(audit_head).values(hash=prev))
+    rehash_chain(engine, edit_seq, reason="nothing happened")
     engine.dispose()
 
 

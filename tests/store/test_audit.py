@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from warden.core.audit import GENESIS_HASH, AuditDraft, AuditKey, entry_hash
+from tests.tampering import rehash_chain
+from warden.core.audit import AuditDraft, AuditKey
 from warden.core.clock import FakeClock
 from warden.core.decisions import Decision, Verdict
 from warden.core.events import Event, RunRecorded, ToolCallRecorded
@@ -133,45 +134,12 @@ def keyed(database_url: str):
     s.close()
 
 
-def rehash_chain(store: SqlStore, from_seq: int, **edit: object) -> None:
-    """Edit entry ``from_seq`` and recompute every hash with ``entry_hash``, head included:
-    all a writer with database access and the package's code needs."""
-    with store.engine.begin() as conn:
-        rows = [
-            dict(r) for r in conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).mappings()
-        ]
-        prev = GENESIS_HASH
-        for row in rows:
-            if row["seq"] == from_seq:
-                row.update(edit)
-            row["prev_hash"] = prev
-            fields = (
-                "seq",
-                "at",
-                "actor",
-                "action",
-                "agent",
-                "subject",
-                "reason",
-                "before",
-                "after",
-            )
-            row["hash"] = entry_hash(**{k: row[k] for k in fields}, prev_hash=prev)
-            conn.execute(
-                sa.update(audit_log)
-                .where(audit_log.c.seq == row["seq"])
-                .values({k: row[k] for k in (*edit, "prev_hash", "hash")})
-            )
-            prev = row["hash"]
-        conn.execute(sa.update(audit_head).values(seq=rows[-1]["seq"], hash=prev))
-
-
 def test_a_rehashed_chain_fails_verify_with_the_key_naming_the_first_rewritten_entry(
     keyed: SqlStore, database_url: str, clock: FakeClock
 ) -> None:
     _fill(keyed, clock, 5)
     assert keyed.verify_audit().intact
-    rehash_chain(keyed, 2, actor="mallory")
+    rehash_chain(keyed.engine, 2, actor="mallory")
     check = keyed.verify_audit()
     assert (check.intact, check.first_bad_seq) == (False, 2)
     assert "MAC" in check.problem
