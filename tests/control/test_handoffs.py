@@ -10,26 +10,6 @@ from warden.core.clock import FakeClock
 from warden.errors import ConfigError, NotFoundError, RunStateError
 from warden.store import SqlStore
 
-TOOLS = {
-    "lookup_customer": {"access": "read"},
-    "route_ticket": {"access": "write", "idempotent": True},
-}
-
-
-@pytest.fixture
-def gov(make_governor, spec_factory):
-    g = make_governor(spec_factory(TOOLS, rollout={}))
-
-    @g.tool
-    def lookup_customer(customer_id: str) -> str:
-        return "gold"
-
-    @g.tool
-    def route_ticket(ticket_id: str, queue: str) -> str:
-        return "ok"
-
-    return g
-
 
 def handed_over(gov, key: str) -> str:
     """A shadow run that proposes routing to ``card_arrival``, then hands over."""

@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.control.conftest import TICKET_TOOLS
 from warden.core.runs import RunMode
 from warden.errors import NotFoundError
-
-TOOLS = {
-    "lookup_customer": {"access": "read"},
-    "route_ticket": {"access": "write", "idempotent": True},
-}
-
-
-@pytest.fixture
-def gov(make_governor, spec_factory):
-    g = make_governor(spec_factory(TOOLS, rollout={}))
-
-    @g.tool
-    def lookup_customer(customer_id: str) -> str:
-        return "gold"
-
-    @g.tool
-    def route_ticket(ticket_id: str, queue: str) -> str:
-        return "ok"
-
-    return g
 
 
 def shadow_run(gov, key: str, queue: str) -> str:
@@ -69,7 +50,7 @@ def test_agreement_is_per_version(make_governor, spec_factory, store, gov) -> No
     gov.record_outcome("t-1", "route_ticket")
     v2 = make_governor(
         spec_factory(
-            {**TOOLS, "lookup_customer": {"access": "read", "max_attempts": 1}}, rollout={}
+            {**TICKET_TOOLS, "lookup_customer": {"access": "read", "max_attempts": 1}}, rollout={}
         )
     )
 
